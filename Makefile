@@ -1,0 +1,51 @@
+# iamgen: `make generate` writes generated/, `make test` runs the tests. Both bootstrap .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+IAMGEN := $(BIN)/python -m generator
+
+.DEFAULT_GOAL := help
+.PHONY: help generate check validate test test-slow lint format bench golden clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+generate: $(STAMP) ## Write generated/ from spec/aws-external-anthropic.yaml
+	$(IAMGEN) generate
+
+check: $(STAMP) ## Fail (exit 1, with a diff) when generated/ is not what the spec produces
+	$(IAMGEN) check
+
+validate: $(STAMP) ## Check the spec and its claims; report every error
+	$(IAMGEN) validate
+
+test: $(STAMP) ## Run the test suite (slow tests excluded)
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP) ## Run only the slow tests (differential, large inputs)
+	$(BIN)/python -m pytest -m slow
+
+lint: $(STAMP) ## ruff, black --check and mypy --strict on generator/ and tests/
+	$(BIN)/ruff check generator tests
+	$(BIN)/black --check --quiet generator tests
+	$(BIN)/mypy
+
+format: $(STAMP) ## Format generator/ and tests/ with black and ruff --fix
+	$(BIN)/ruff check --fix --quiet generator tests || true
+	$(BIN)/black --quiet generator tests
+
+golden: $(STAMP) ## Regenerate the golden output trees of tests/fixtures/specs/ (review the diff!)
+	$(BIN)/python -m pytest tests/test_golden.py --update-golden -q
+
+bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md
+	$(BIN)/python -m bench
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""iamgen: the canonical spec of the aws-external-anthropic IAM service and its generator."""

@@ -1,0 +1,213 @@
+"""Read the spec file: bytes -> round-trip YAML tree plus a location for every node.
+
+ruamel.yaml keeps line/column for every mapping key, mapping value and sequence item; we
+flatten those into a ``Locator`` keyed by the node's path from the root, so later stages
+(model, validate) can report ``file:line:col`` without holding ruamel objects.
+
+Hostile input is refused here, before any tree is built: files over ``MAX_SPEC_BYTES``,
+invalid UTF-8, YAML aliases (an alias bomb expands exponentially; the spec format has no use
+for anchors), and nesting deeper than ``MAX_DEPTH``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from generator.errors import SpecError
+
+MAX_SPEC_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+
+PathKey = str | int
+NodePath = tuple[PathKey, ...]
+
+
+@dataclass
+class Locator:
+    """Maps a node path (keys and indices from the root) to its 1-based (line, col)."""
+
+    file: str
+    value_positions: dict[NodePath, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[NodePath, tuple[int, int]] = field(default_factory=dict)
+
+    def error(self, path: NodePath, message: str, *, at_key: bool = False) -> SpecError:
+        """An error at the node ``path``; falls back to the nearest located ancestor."""
+        table = self.key_positions if at_key else self.value_positions
+        probe = path
+        while True:
+            pos = table.get(probe) or self.value_positions.get(probe)
+            if pos is not None:
+                return SpecError(self.file, pos[0], pos[1], message)
+            if not probe:
+                return SpecError(self.file, 1, 1, message)
+            probe = probe[:-1]
+
+
+@dataclass
+class LoadedSpec:
+    """The plain data of the spec (dicts keep file order) and where each node is."""
+
+    data: Any
+    locator: Locator
+
+
+def load_spec_text(raw: bytes, file: str) -> tuple[LoadedSpec | None, list[SpecError]]:
+    """Parse spec bytes. Returns the tree or every error found (never raises on bad input)."""
+    if len(raw) > MAX_SPEC_BYTES:
+        return None, [
+            SpecError(
+                file, 1, 1, f"file is {len(raw)} bytes; the limit is {MAX_SPEC_BYTES}"
+            )
+        ]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _position_of_byte(raw, exc.start)
+        return None, [
+            SpecError(file, line, col, f"invalid UTF-8 (byte 0x{raw[exc.start]:02x})")
+        ]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    structural = _scan_events(yaml, text, file)
+    if structural:
+        return None, structural
+    try:
+        tree = yaml.load(text)
+    except MarkedYAMLError as exc:
+        return None, [_marked_error(exc, file)]
+    except (YAMLError, RecursionError, ValueError) as exc:
+        return None, [SpecError(file, 1, 1, f"cannot parse YAML: {exc}")]
+    if tree is None:
+        return None, [SpecError(file, 1, 1, "the spec is empty")]
+    locator = Locator(file)
+    data = _to_plain(tree, (), locator)
+    return LoadedSpec(data, locator), []
+
+
+def _scan_events(yaml: YAML, text: str, file: str) -> list[SpecError]:
+    """Refuse aliases, deep nesting and syntax errors from the event stream, cheaply."""
+    depth = 0
+    try:
+        events: Iterator[Any] = yaml.parse(io.StringIO(text))
+        for event in events:
+            name = type(event).__name__
+            if name == "AliasEvent":
+                mark = event.start_mark
+                return [
+                    SpecError(
+                        file,
+                        mark.line + 1,
+                        mark.column + 1,
+                        "YAML aliases are not allowed in the spec",
+                    )
+                ]
+            if name in ("MappingStartEvent", "SequenceStartEvent"):
+                if getattr(event, "anchor", None):
+                    mark = event.start_mark
+                    return [
+                        SpecError(
+                            file,
+                            mark.line + 1,
+                            mark.column + 1,
+                            "YAML anchors are not allowed in the spec",
+                        )
+                    ]
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return [
+                        SpecError(
+                            file,
+                            mark.line + 1,
+                            mark.column + 1,
+                            f"nesting deeper than {MAX_DEPTH} levels",
+                        )
+                    ]
+            elif name in ("MappingEndEvent", "SequenceEndEvent"):
+                depth -= 1
+    except MarkedYAMLError as exc:
+        return [_marked_error(exc, file)]
+    except YAMLError as exc:
+        return [SpecError(file, 1, 1, f"cannot parse YAML: {exc}")]
+    return []
+
+
+def _marked_error(exc: MarkedYAMLError, file: str) -> SpecError:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = exc.problem or exc.context or "invalid YAML"
+    if "duplicate key" in problem:
+        problem = problem.split(" with value")[0]
+    return SpecError(file, line, col, f"YAML: {problem}")
+
+
+def _to_plain(node: Any, path: NodePath, locator: Locator) -> Any:
+    """Copy the ruamel tree into dicts/lists/scalars, recording positions on the way."""
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for key in node:
+            child_path = path + (str(key),)
+            kline, kcol = node.lc.key(key)
+            vline, vcol = node.lc.value(key)
+            locator.key_positions[child_path] = (kline + 1, kcol + 1)
+            locator.value_positions[child_path] = (vline + 1, vcol + 1)
+            out[str(key)] = _to_plain(node[key], child_path, locator)
+        return out
+    if isinstance(node, CommentedSeq):
+        items: list[Any] = []
+        for index, item in enumerate(node):
+            child_path = path + (index,)
+            line, col = node.lc.item(index)
+            locator.value_positions[child_path] = (line + 1, col + 1)
+            items.append(_to_plain(item, child_path, locator))
+        return items
+    if isinstance(node, bool | int | float) or node is None:
+        return node
+    if isinstance(node, str):
+        return str(node)
+    # Dates, timestamps and other tagged scalars: keep their text so validation can say so.
+    return _Tagged(str(node), type(node).__name__)
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    """A YAML scalar that is neither str, number, bool nor null (e.g. an unquoted date)."""
+
+    text: str
+    kind: str
+
+
+def yaml_type_name(value: Any) -> str:
+    """How a value reads to a person editing YAML."""
+    if isinstance(value, _Tagged):
+        return f"a {value.kind} ({value.text}; quote it to make it a string)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _position_of_byte(raw: bytes, offset: int) -> tuple[int, int]:
+    before = raw[:offset]
+    line = before.count(b"\n") + 1
+    col = offset - (before.rfind(b"\n") + 1) + 1
+    return line, col

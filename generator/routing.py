@@ -1,0 +1,68 @@
+"""Route resolution over the model, with exactly the generated resolver's rules.
+
+The generated package carries its own copy (it must import with no third-party package); a
+test holds the two to the same answers on the real spec and on random paths.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from generator.model import Route
+
+# One path segment as RFC 3986 allows it (pchar): percent-escapes stay opaque.
+_SEGMENT = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+")
+_DOT_SEGMENTS = frozenset((".", ".."))
+
+
+def parameter_value_ok(segment: str) -> bool:
+    """A parameter value: non-empty pchars, and not a dot segment even when percent-encoded."""
+    if _SEGMENT.fullmatch(segment) is None:
+        return False
+    return segment.replace("%2e", ".").replace("%2E", ".") not in _DOT_SEGMENTS
+
+
+@dataclass
+class _Node:
+    literals: dict[str, _Node] = field(default_factory=dict)
+    param: _Node | None = None
+    methods: dict[str, Route] = field(default_factory=dict)
+
+
+class RouteResolver:
+    """Literal segments before parameters; nothing normalized; unknown -> None (fail closed)."""
+
+    def __init__(self, routes: tuple[Route, ...]) -> None:
+        self._root = _Node()
+        for route in routes:
+            node = self._root
+            for segment in route.segments:
+                if segment.startswith("{"):
+                    if node.param is None:
+                        node.param = _Node()
+                    node = node.param
+                else:
+                    node = node.literals.setdefault(segment, _Node())
+            node.methods[route.method] = route
+
+    def resolve(self, method: str, path: str) -> Route | None:
+        query = path.find("?")
+        if query >= 0:
+            path = path[:query]
+        if not path.startswith("/"):
+            return None
+        return self._match(self._root, path[1:].split("/"), 0, method)
+
+    def _match(self, node: _Node, segments: list[str], index: int, method: str) -> Route | None:
+        if index == len(segments):
+            return node.methods.get(method)
+        segment = segments[index]
+        literal = node.literals.get(segment)
+        if literal is not None:
+            found = self._match(literal, segments, index + 1, method)
+            if found is not None:
+                return found
+        if node.param is not None and parameter_value_ok(segment):
+            return self._match(node.param, segments, index + 1, method)
+        return None

@@ -1,0 +1,1 @@
+"""One builder per output kind: model -> plain data for a template."""

@@ -1,0 +1,67 @@
+"""View for the page's wildcard warnings: what common patterns really match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.catalog import Catalog
+from generator.claims import describe_claim
+from generator.validate import all_notes
+from generator.wildcards import analyze_pattern
+
+# Verb wildcards people write, plus the suffix pattern the reference page warns about (R8).
+COMMON_PATTERNS = ("*", "Get*", "List*", "Create*", "Update*", "Delete*", "Archive*", "*File")
+
+
+def build_wildcard_view(catalog: Catalog) -> dict[str, Any]:
+    patterns: list[str] = [f"{catalog.prefix}:{p}" for p in COMMON_PATTERNS]
+    for policy in [*catalog.spec.managed_policies, *catalog.spec.example_policies]:
+        for text in _policy_action_patterns(policy.document):
+            if text.lower().startswith(catalog.prefix + ":") and ("*" in text or "?" in text):
+                if text not in patterns:
+                    patterns.append(text)
+    rows = []
+    for text in patterns:
+        analysis = analyze_pattern(catalog, text)
+        surprises = []
+        if analysis.over_matched:
+            surprises.append(
+                "also matches another resource family: " + ", ".join(analysis.over_matched)
+            )
+        if analysis.is_verb_wildcard:
+            surprises.append("widens whenever a matching action is added to the service")
+        rows.append(
+            {
+                "pattern": text,
+                "matches": f"{len(analysis.matches)}: " + ", ".join(analysis.matches)
+                if analysis.matches
+                else "nothing",
+                "unscoped": ", ".join(analysis.unscoped) or "-",
+                "surprise": "; ".join(surprises) or "-",
+            }
+        )
+    notes = [
+        {
+            "id": note.id,
+            "about": "",
+            "text": note.text,
+            "verified": [describe_claim(catalog, c) for c in note.claims],
+        }
+        for note in all_notes(catalog.spec)
+        if any(claim.expand is not None for claim in note.claims)
+    ]
+    return {"rows": rows, "notes": notes}
+
+
+def _policy_action_patterns(document: dict[str, Any]) -> list[str]:
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    found: list[str] = []
+    for statement in statements:
+        for element in ("Action", "NotAction"):
+            value = statement.get(element)
+            for text in [value] if isinstance(value, str) else (value or []):
+                if isinstance(text, str):
+                    found.append(text)
+    return found
