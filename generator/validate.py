@@ -70,6 +70,7 @@ class _Checker:
         self.errors.append(self.loc.error(path, message, at_key=at_key))
 
     def run(self) -> None:
+        self.check_service()
         self.check_sources()
         self.check_unique_ids()
         self.check_condition_keys()
@@ -78,7 +79,24 @@ class _Checker:
         self.check_notes()
         self.check_policies()
 
-    # ------------------------------------------------------------------ sources, ids
+    # ------------------------------------------------------------------ service, sources, ids
+
+    def check_service(self) -> None:
+        service = self.spec.service
+        if not service.resource_types:
+            self.error(service.path + ("resource_types",), "the service needs a resource type")
+        bearer = service.bearer_token_action
+        if bearer is not None:
+            action = next((a for a in self.spec.actions if a.name == bearer), None)
+            if action is None:
+                self.error(
+                    service.path + ("bearer_token_action",), f"unknown action {bearer!r}"
+                )
+            elif action.scope != "route-less":
+                self.error(
+                    service.path + ("bearer_token_action",),
+                    f"bearer_token_action {bearer} must be a route-less action",
+                )
 
     def check_sources(self) -> None:
         defined: set[str] = set()
