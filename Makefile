@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 IAMGEN := $(BIN)/python -m generator
 
 .DEFAULT_GOAL := help
-.PHONY: help generate check validate test test-slow lint format bench golden clean
+.PHONY: help generate check validate test test-slow lint format golden clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -43,9 +43,6 @@ format: $(STAMP) ## Format generator/ and tests/ with black and ruff --fix
 
 golden: $(STAMP) ## Regenerate the golden output trees of tests/fixtures/specs/ (review the diff!)
 	$(BIN)/python -m pytest tests/test_golden.py --update-golden -q
-
-bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md
-	$(BIN)/python -m bench
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -28,7 +28,9 @@ def check_claims(spec: Spec, locator: Locator) -> list[SpecError]:
         for claim in note.claims:
             problem = _claim_problem(simulator, claim)
             if problem is not None:
-                errors.append(locator.error(claim.path, f"claim of note {note.id}: {problem}"))
+                errors.append(
+                    locator.error(claim.path, f"claim of note {note.id}: {problem}")
+                )
     return errors
 
 
@@ -50,8 +52,9 @@ def _claim_problem(simulator: Simulator, claim: Claim) -> str | None:
             parts.append(f"it also matches {', '.join(extra)}")
         if missing:
             parts.append(f"it does not match {', '.join(missing)}")
-        return f"{claim.expand} matches {len(actual)} actions, not as claimed: " + "; ".join(
-            parts
+        return (
+            f"{claim.expand} matches {len(actual)} actions, not as claimed: "
+            + "; ".join(parts)
         )
     try:
         authorization = evaluate_claim(simulator, claim)
@@ -148,7 +151,9 @@ def describe_inline_policy(document: dict[str, Any]) -> str:
         resource_key = "NotResource" if "NotResource" in statement else "Resource"
         actions = _as_list(statement.get(action_key))
         resources = _as_list(statement.get(resource_key))
-        text = f"{statement.get('Effect')} {'not ' if action_key == 'NotAction' else ''}"
+        text = (
+            f"{statement.get('Effect')} {'not ' if action_key == 'NotAction' else ''}"
+        )
         text += ", ".join(f"`{a}`" for a in actions)
         text += f" on {'all but ' if resource_key == 'NotResource' else ''}"
         text += ", ".join(f"`{r}`" for r in resources)

@@ -25,8 +25,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="iamgen", description=__doc__.splitlines()[0] if __doc__ else None)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(
+        prog="iamgen", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
 
     def with_spec(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
@@ -38,15 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = commands.add_parser("generate", help="write generated/ from the spec")
     with_spec(generate)
-    generate.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
+    generate.add_argument(
+        "--out", type=Path, default=Path("generated"), help="output folder"
+    )
 
     check = commands.add_parser(
-        "check", help="exit 1 with a diff when the output folder is not what the spec produces"
+        "check",
+        help="exit 1 with a diff when the output folder is not what the spec produces",
     )
     with_spec(check)
-    check.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
+    check.add_argument(
+        "--out", type=Path, default=Path("generated"), help="output folder"
+    )
 
-    validate = commands.add_parser("validate", help="check the spec; report every error")
+    validate = commands.add_parser(
+        "validate", help="check the spec; report every error"
+    )
     with_spec(validate)
 
     from generator import commands as semantic_commands
@@ -80,8 +91,10 @@ def _run(args: argparse.Namespace) -> int:
     raw = output.read_spec_bytes(args.spec)
     model = pipeline.load_model(raw, _display_path(args.spec))
     if args.command == "validate":
-        print(f"{_display_path(args.spec)}: ok ({len(model.spec.actions)} actions, "
-              f"{len(model.catalog.routes)} routes)")
+        print(
+            f"{_display_path(args.spec)}: ok ({len(model.spec.actions)} actions, "
+            f"{len(model.catalog.routes)} routes)"
+        )
         return EXIT_OK
     outputs = pipeline.render_outputs(model)
     if args.command == "generate":
@@ -94,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
     if report.clean:
         print(f"{args.out} is up to date ({len(outputs)} files)")
         return EXIT_OK
-    for rel, diff in report.changed.items():
+    for diff in report.changed.values():
         sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
     for rel in report.missing:
         print(f"missing: {args.out / rel}")

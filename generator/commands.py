@@ -25,22 +25,30 @@ from generator.wildcards import analyze_pattern
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 NO_RESOURCE = '(none: only Resource "*" grants it)'
-WORKSPACE_ARN = re.compile(r"^arn:[a-z-]+:(?P<service>[^:]+):[^:]*:[^:]*:workspace/[^:/]+$")
+WORKSPACE_ARN = re.compile(
+    r"^arn:[a-z-]+:(?P<service>[^:]+):[^:]*:[^:]*:workspace/[^:/]+$"
+)
 
 
 class BadInput(Exception):
     """A user error: printed as one line, exit 2."""
 
 
-def register(commands: Any, with_spec: Callable[[argparse.ArgumentParser], None]) -> None:
+def register(
+    commands: Any, with_spec: Callable[[argparse.ArgumentParser], None]
+) -> None:
     """Add the semantic subcommands to the ``iamgen`` parser; each sets ``handler``."""
     explain = commands.add_parser(
         "explain", help="what a request needs: action, scope, notes, managed policies"
     )
     with_spec(explain)
     explain.add_argument("method", help="HTTP method, e.g. GET")
-    explain.add_argument("path", help="concrete request path, e.g. /v1/files/file_01/content")
-    explain.add_argument("--workspace", help="workspace ARN (default: the spec's example)")
+    explain.add_argument(
+        "path", help="concrete request path, e.g. /v1/files/file_01/content"
+    )
+    explain.add_argument(
+        "--workspace", help="workspace ARN (default: the spec's example)"
+    )
     explain.add_argument("--json", action="store_true", help="print JSON")
     explain.set_defaults(handler=_guarded(run_explain))
 
@@ -63,7 +71,9 @@ def register(commands: Any, with_spec: Callable[[argparse.ArgumentParser], None]
     target = simulate.add_mutually_exclusive_group(required=True)
     target.add_argument("--route", help='the request, e.g. "GET /v1/files/file_01"')
     target.add_argument("--action", help="an action name, e.g. ListWorkspaces")
-    simulate.add_argument("--workspace", help="workspace ARN (default: the spec's example)")
+    simulate.add_argument(
+        "--workspace", help="workspace ARN (default: the spec's example)"
+    )
     simulate.add_argument("--auth", choices=AUTH_MODES, default="sigv4")
     simulate.add_argument(
         "--context",
@@ -74,18 +84,26 @@ def register(commands: Any, with_spec: Callable[[argparse.ArgumentParser], None]
         help="request context; repeat a key for a multivalued key",
     )
     simulate.add_argument("--boundary", help="a permissions boundary policy")
-    simulate.add_argument("--scp", nargs="+", action="extend", help="service control policies")
+    simulate.add_argument(
+        "--scp", nargs="+", action="extend", help="service control policies"
+    )
     simulate.add_argument("--json", action="store_true", help="print JSON")
     simulate.set_defaults(handler=_guarded(run_simulate))
 
-    lint = commands.add_parser("lint", help="findings with stable codes for policy files")
+    lint = commands.add_parser(
+        "lint", help="findings with stable codes for policy files"
+    )
     with_spec(lint)
-    lint.add_argument("files", nargs="+", metavar="FILE", help="policy files or managed names")
+    lint.add_argument(
+        "files", nargs="+", metavar="FILE", help="policy files or managed names"
+    )
     lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     lint.set_defaults(handler=_guarded(run_lint))
 
 
-def _guarded(run: Callable[[argparse.Namespace, Catalog], int]) -> Callable[[argparse.Namespace], int]:
+def _guarded(
+    run: Callable[[argparse.Namespace, Catalog], int],
+) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         from generator import output, pipeline
         from generator.cli import _display_path
@@ -118,7 +136,11 @@ def run_explain(args: argparse.Namespace, catalog: Catalog) -> int:
     try:
         route = simulator.route_for(request_line)
     except UnknownRoute as exc:
-        _emit(args, {"available": False, "request": request_line, "reason": str(exc)}, str(exc))
+        _emit(
+            args,
+            {"available": False, "request": request_line, "reason": str(exc)},
+            str(exc),
+        )
         return EXIT_FINDINGS
     action = catalog.action_by_name[route.action]
     group = catalog.group_of[action.name]
@@ -129,7 +151,9 @@ def run_explain(args: argparse.Namespace, catalog: Catalog) -> int:
         modes = [
             mode
             for mode in AUTH_MODES
-            if simulator.authorize([policy], action, workspace_arn=workspace, auth=mode).decision
+            if simulator.authorize(
+                [policy], action, workspace_arn=workspace, auth=mode
+            ).decision
             is Decision.ALLOWED
         ]
         if modes:
@@ -165,9 +189,13 @@ def run_explain(args: argparse.Namespace, catalog: Catalog) -> int:
         lines.append(f"  exposes       {', '.join(action.exposes)}")
     if data["bearer_token_action"]:
         lines.append(f"  API-key calls also need {data['bearer_token_action']}")
-    lines.append("  allowed by    " + (
-        ", ".join(f"{a['policy']} ({'/'.join(a['auth'])})" for a in allowed_by) or "no managed policy"
-    ))
+    lines.append(
+        "  allowed by    "
+        + (
+            ", ".join(f"{a['policy']} ({'/'.join(a['auth'])})" for a in allowed_by)
+            or "no managed policy"
+        )
+    )
     for note in notes:
         lines.append(f"  note: {' '.join(note.text.split())}")
     _emit(args, data, "\n".join(lines))
@@ -180,13 +208,18 @@ def run_explain(args: argparse.Namespace, catalog: Catalog) -> int:
 def run_expand(args: argparse.Namespace, catalog: Catalog) -> int:
     results = []
     for text in args.patterns:
-        pattern_text = text if ":" in text or text == "*" else f"{catalog.prefix}:{text}"
+        pattern_text = (
+            text if ":" in text or text == "*" else f"{catalog.prefix}:{text}"
+        )
         try:
             analysis = analyze_pattern(catalog, pattern_text)
         except PatternError as exc:
             raise BadInput(str(exc)) from None
         warnings = []
-        if analysis.pattern.prefix is not None and analysis.pattern.prefix != catalog.prefix:
+        if (
+            analysis.pattern.prefix is not None
+            and analysis.pattern.prefix != catalog.prefix
+        ):
             warnings.append(f"prefix {analysis.pattern.prefix} is not {catalog.prefix}")
         elif not analysis.matches:
             warnings.append(f"matches no {catalog.prefix} action")
@@ -194,7 +227,8 @@ def run_expand(args: argparse.Namespace, catalog: Catalog) -> int:
             warnings.append("a bare * matches every action of every AWS service")
         if analysis.over_matched:
             warnings.append(
-                "also matches another resource family: " + ", ".join(analysis.over_matched)
+                "also matches another resource family: "
+                + ", ".join(analysis.over_matched)
             )
         if analysis.is_verb_wildcard and analysis.matches:
             warnings.append("widens whenever a matching action is added to the service")
@@ -233,14 +267,14 @@ def run_simulate(args: argparse.Namespace, catalog: Catalog) -> int:
         try:
             route = simulator.route_for(args.route)
         except UnknownRoute as exc:
-            data = {
+            unknown = {
                 "decision": Decision.IMPLICIT_DENY.value,
                 "action": None,
                 "resource": None,
                 "statements": [],
                 "reasons": [str(exc)],
             }
-            _emit(args, data, f"implicitDeny: {exc}")
+            _emit(args, unknown, f"implicitDeny: {exc}")
             return EXIT_OK
         action = catalog.action_by_name[route.action]
     else:
@@ -261,7 +295,9 @@ def run_simulate(args: argparse.Namespace, catalog: Catalog) -> int:
         f"  resource  {data['resource'] or '(none)'}",
     ]
     for statement in data["statements"]:
-        lines.append(f"  decided by {statement['policy']} {statement['statement']} ({statement['effect']})")
+        lines.append(
+            f"  decided by {statement['policy']} {statement['statement']} ({statement['effect']})"
+        )
     for reason in data["reasons"]:
         lines.append(f"  {reason}")
     _emit(args, data, "\n".join(lines))
@@ -290,7 +326,9 @@ def simulation_report(authorization: Authorization) -> dict[str, Any]:
         "decision": authorization.decision.value,
         "action": route.action,
         "resource": route.resource,
-        "bearer_token_action": authorization.bearer.request.action if authorization.bearer else None,
+        "bearer_token_action": (
+            authorization.bearer.request.action if authorization.bearer else None
+        ),
         "statements": statements,
         "reasons": reasons,
     }
@@ -319,7 +357,9 @@ def load_policy_arg(simulator: Simulator, text: str) -> NamedPolicy:
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput(f"cannot read {text}: {exc}") from None
         except json.JSONDecodeError as exc:
-            raise BadInput(f"{text}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+            raise BadInput(
+                f"{text}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
+            ) from None
         try:
             return NamedPolicy(path.name, parse_policy(document))
         except PolicyParseError as exc:
@@ -385,4 +425,5 @@ def run_lint(args: argparse.Namespace, catalog: Catalog) -> int:
         text = lint.format_text(findings)
         if text:
             print(text)
-    return lint.exit_code(findings)
+    code: int = lint.exit_code(findings)
+    return code

@@ -131,7 +131,9 @@ class Note:
 @dataclass(frozen=True)
 class ResourceType:
     name: str = doc("Resource type name.")
-    arn_format: str = doc("ARN format as the Service Authorization Reference writes it.")
+    arn_format: str = doc(
+        "ARN format as the Service Authorization Reference writes it."
+    )
     arn_format_docs: str = doc("ARN format as the user guide writes it.")
     arn_example: str = doc("A documented example ARN.")
     cloudtrail_resource_type: str = doc("CloudTrail data-event resource type.")
@@ -167,7 +169,9 @@ class Action:
     routes: tuple[str, ...] = doc("Routes authorized: 'METHOD /path/{param}'.")
     sources: tuple[str, ...] = doc("Source ids.")
     condition_keys: tuple[str, ...] = doc("Condition keys of the action.", ())
-    event_type: EventType | None = doc("CloudTrail event type, where a source gives it.", None)
+    event_type: EventType | None = doc(
+        "CloudTrail event type, where a source gives it.", None
+    )
     exposes: tuple[Exposure, ...] = doc("Content a read returns.", ())
     no_routes_reason: str | None = doc("Why the action has no route.", None)
     notes: tuple[Note, ...] = doc("Notes about this action.", ())
@@ -281,7 +285,10 @@ def parse_route(text: str, action: str) -> tuple[Route | None, str | None]:
         param = PARAM_SEGMENT.match(segment)
         if param is not None:
             if param["name"] in seen:
-                return None, f"route {text!r}: parameter {{{param['name']}}} appears twice"
+                return (
+                    None,
+                    f"route {text!r}: parameter {{{param['name']}}} appears twice",
+                )
             seen.add(param["name"])
         elif not LITERAL_SEGMENT.match(segment):
             return None, (
@@ -310,7 +317,9 @@ def build_spec(data: Any, locator: Locator) -> tuple[Spec | None, list[SpecError
 _MISSING = object()
 
 
-def _build(hint: Any, value: Any, path: NodePath, loc: Locator, errors: list[SpecError]) -> Any:
+def _build(
+    hint: Any, value: Any, path: NodePath, loc: Locator, errors: list[SpecError]
+) -> Any:
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
         options = [a for a in get_args(hint) if a is not type(None)]
@@ -324,7 +333,9 @@ def _build(hint: Any, value: Any, path: NodePath, loc: Locator, errors: list[Spe
                 get_origin(option) is dict and isinstance(value, dict)
             ):
                 return _build(option, value, path, loc, errors)
-        errors.append(loc.error(path, f"expected {_describe(hint)}, got {yaml_type_name(value)}"))
+        errors.append(
+            loc.error(path, f"expected {_describe(hint)}, got {yaml_type_name(value)}")
+        )
         return _MISSING
     if origin is Literal:
         allowed = get_args(hint)
@@ -336,31 +347,42 @@ def _build(hint: Any, value: Any, path: NodePath, loc: Locator, errors: list[Spe
             return _MISSING
         return value
     if origin is tuple:
-        (item_hint, _ellipsis) = get_args(hint)
+        item_hint, _ellipsis = get_args(hint)
         if not isinstance(value, list):
-            errors.append(loc.error(path, f"expected a list, got {yaml_type_name(value)}"))
+            errors.append(
+                loc.error(path, f"expected a list, got {yaml_type_name(value)}")
+            )
             return _MISSING
         return tuple(
-            _build(item_hint, item, path + (i,), loc, errors) for i, item in enumerate(value)
+            _build(item_hint, item, path + (i,), loc, errors)
+            for i, item in enumerate(value)
         )
     if origin is dict:
         if not isinstance(value, dict):
-            errors.append(loc.error(path, f"expected a mapping, got {yaml_type_name(value)}"))
+            errors.append(
+                loc.error(path, f"expected a mapping, got {yaml_type_name(value)}")
+            )
             return _MISSING
         return _json_value(value, path, loc, errors)
     if hint is str:
         if not isinstance(value, str):
-            errors.append(loc.error(path, f"expected a string, got {yaml_type_name(value)}"))
+            errors.append(
+                loc.error(path, f"expected a string, got {yaml_type_name(value)}")
+            )
             return _MISSING
         return value
     if hint is int:
         if not isinstance(value, int) or isinstance(value, bool):
-            errors.append(loc.error(path, f"expected an integer, got {yaml_type_name(value)}"))
+            errors.append(
+                loc.error(path, f"expected an integer, got {yaml_type_name(value)}")
+            )
             return _MISSING
         return value
     if dataclasses.is_dataclass(hint):
         return _build_dataclass(hint, value, path, loc, errors)
-    raise TypeError(f"unsupported model type {hint!r}")  # a bug in this module, not input
+    raise TypeError(
+        f"unsupported model type {hint!r}"
+    )  # a bug in this module, not input
 
 
 def _build_dataclass(
@@ -368,7 +390,9 @@ def _build_dataclass(
 ) -> Any:
     name = _kind(cls)
     if not isinstance(value, dict):
-        errors.append(loc.error(path, f"{name}: expected a mapping, got {yaml_type_name(value)}"))
+        errors.append(
+            loc.error(path, f"{name}: expected a mapping, got {yaml_type_name(value)}")
+        )
         return _MISSING
     hints = get_type_hints(cls)
     fields = [f for f in dataclasses.fields(cls) if f.name != "path"]
@@ -387,7 +411,9 @@ def _build_dataclass(
     for f in fields:
         if f.name not in value:
             if f.default is dataclasses.MISSING:
-                errors.append(loc.error(path, f"{name}: missing required field {f.name!r}"))
+                errors.append(
+                    loc.error(path, f"{name}: missing required field {f.name!r}")
+                )
                 failed = True
             continue
         built = _build(hints[f.name], value[f.name], path + (f.name,), loc, errors)
@@ -400,14 +426,18 @@ def _build_dataclass(
     return cls(**kwargs, path=path)
 
 
-def _json_value(value: Any, path: NodePath, loc: Locator, errors: list[SpecError]) -> Any:
+def _json_value(
+    value: Any, path: NodePath, loc: Locator, errors: list[SpecError]
+) -> Any:
     """Policy documents and contexts: plain JSON values, key order kept."""
     if isinstance(value, dict):
         return {k: _json_value(v, path + (k,), loc, errors) for k, v in value.items()}
     if isinstance(value, list):
         return [_json_value(v, path + (i,), loc, errors) for i, v in enumerate(value)]
     if isinstance(value, _Tagged):
-        errors.append(loc.error(path, f"expected a JSON value, got {yaml_type_name(value)}"))
+        errors.append(
+            loc.error(path, f"expected a JSON value, got {yaml_type_name(value)}")
+        )
         return None
     if isinstance(value, float) and value != value:
         errors.append(loc.error(path, "NaN is not a JSON value"))
@@ -433,7 +463,12 @@ def model_fields(cls: Any) -> list[tuple[str, Any, bool, str]]:
     """(name, type hint, required, doc) of a model class, for the JSON Schema view."""
     hints = get_type_hints(cls)
     return [
-        (f.name, hints[f.name], f.default is dataclasses.MISSING, f.metadata.get("doc", ""))
+        (
+            f.name,
+            hints[f.name],
+            f.default is dataclasses.MISSING,
+            f.metadata.get("doc", ""),
+        )
         for f in dataclasses.fields(cls)
         if f.name != "path"
     ]

@@ -109,17 +109,24 @@ def write_outputs(out_dir: Path, outputs: dict[str, str]) -> list[str]:
             except FileNotFoundError:
                 pass
             except OSError as exc:
-                raise OutputError(f"cannot remove stale {stale}: {exc.strerror}") from None
+                raise OutputError(
+                    f"cannot remove stale {stale}: {exc.strerror}"
+                ) from None
             _remove_empty_parents(out_dir, stale.parent)
     return removed
 
 
 def _ensure_parent(out_dir: Path, target: Path) -> None:
     parent = target.parent
-    for ancestor in [*reversed(parent.relative_to(out_dir).parents), parent.relative_to(out_dir)]:
+    for ancestor in [
+        *reversed(parent.relative_to(out_dir).parents),
+        parent.relative_to(out_dir),
+    ]:
         candidate = out_dir / ancestor
         if candidate.exists() and not candidate.is_dir():
-            raise OutputError(f"cannot write {target}: {candidate} is a file, not a folder")
+            raise OutputError(
+                f"cannot write {target}: {candidate} is a file, not a folder"
+            )
     parent.mkdir(parents=True, exist_ok=True)
 
 

@@ -90,9 +90,10 @@ def render_template(name: str, **context: Any) -> str:
 def format_python(source: str) -> str:
     """Format generated Python with black, in process, with a mode fixed in code."""
     import black  # imported lazily: only generation of Python output needs it
+    from black.mode import TargetVersion
 
     mode = black.Mode(
-        target_versions={black.TargetVersion[BLACK_TARGET.upper()]},
+        target_versions={TargetVersion[BLACK_TARGET.upper()]},
         line_length=BLACK_LINE_LENGTH,
     )
     return black.format_str(source, mode=mode)

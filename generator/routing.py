@@ -54,7 +54,9 @@ class RouteResolver:
             return None
         return self._match(self._root, path[1:].split("/"), 0, method)
 
-    def _match(self, node: _Node, segments: list[str], index: int, method: str) -> Route | None:
+    def _match(
+        self, node: _Node, segments: list[str], index: int, method: str
+    ) -> Route | None:
         if index == len(segments):
             return node.methods.get(method)
         segment = segments[index]

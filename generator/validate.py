@@ -10,7 +10,11 @@ import re
 from collections.abc import Iterable, Iterator
 
 from generator.errors import SpecError
-from generator.iam.matcher import PatternError, expand_action_pattern, parse_action_pattern
+from generator.iam.matcher import (
+    PatternError,
+    expand_action_pattern,
+    parse_action_pattern,
+)
 from generator.iam.policy import VERSION_CURRENT, validate_policy
 from generator.load import Locator, NodePath
 from generator.model import Action, Claim, JsonObject, Note, Route, Spec, parse_route
@@ -84,13 +88,16 @@ class _Checker:
     def check_service(self) -> None:
         service = self.spec.service
         if not service.resource_types:
-            self.error(service.path + ("resource_types",), "the service needs a resource type")
+            self.error(
+                service.path + ("resource_types",), "the service needs a resource type"
+            )
         bearer = service.bearer_token_action
         if bearer is not None:
             action = next((a for a in self.spec.actions if a.name == bearer), None)
             if action is None:
                 self.error(
-                    service.path + ("bearer_token_action",), f"unknown action {bearer!r}"
+                    service.path + ("bearer_token_action",),
+                    f"unknown action {bearer!r}",
                 )
             elif action.scope != "route-less":
                 self.error(
@@ -102,9 +109,13 @@ class _Checker:
         defined: set[str] = set()
         for source in self.spec.sources:
             if not SOURCE_ID.match(source.id):
-                self.error(source.path + ("id",), f"source id {source.id!r} is not [A-Z0-9-]+")
+                self.error(
+                    source.path + ("id",), f"source id {source.id!r} is not [A-Z0-9-]+"
+                )
             if source.id in defined:
-                self.error(source.path + ("id",), f"source {source.id} is defined twice")
+                self.error(
+                    source.path + ("id",), f"source {source.id} is defined twice"
+                )
             defined.add(source.id)
         for path, ids in _source_references(self.spec):
             for index, source_id in enumerate(ids):
@@ -132,7 +143,9 @@ class _Checker:
         defined: set[str] = set()
         for key in self.spec.condition_keys:
             if key.name.lower() in defined:
-                self.error(key.path + ("name",), f"condition key {key.name} is defined twice")
+                self.error(
+                    key.path + ("name",), f"condition key {key.name} is defined twice"
+                )
             defined.add(key.name.lower())
         references: list[tuple[NodePath, tuple[str, ...]]] = [
             (a.path + ("condition_keys",), a.condition_keys) for a in self.spec.actions
@@ -233,7 +246,9 @@ class _Checker:
                 if key in by_text:
                     other = by_text[key]
                     if other.action == action.name:
-                        self.error(path, f"route {text} is listed twice for {action.name}")
+                        self.error(
+                            path, f"route {text} is listed twice for {action.name}"
+                        )
                     else:
                         self.error(
                             path,
@@ -264,15 +279,21 @@ class _Checker:
             seen.add(note.id)
             for index, rule in enumerate(note.rules):
                 if not RULE_ID.match(rule):
-                    self.error(note.path + ("rules", index), f"rule id {rule!r} is not R<n>")
+                    self.error(
+                        note.path + ("rules", index), f"rule id {rule!r} is not R<n>"
+                    )
             for claim in note.claims:
                 self.check_claim_shape(claim.path, claim)
 
     def check_claim_shape(self, path: NodePath, claim: Claim) -> None:
         is_expand = claim.expand is not None or claim.matches is not None
-        is_decision = any(x is not None for x in (claim.policy, claim.request, claim.decision))
+        is_decision = any(
+            x is not None for x in (claim.policy, claim.request, claim.decision)
+        )
         if is_expand and is_decision:
-            self.error(path, "a claim is either expand/matches or policy/request/decision")
+            self.error(
+                path, "a claim is either expand/matches or policy/request/decision"
+            )
         elif is_expand:
             if claim.expand is None or claim.matches is None:
                 self.error(path, "an expand claim needs both expand and matches")
@@ -286,9 +307,17 @@ class _Checker:
             request = claim.request
             if request is not None:
                 if (request.route is None) == (request.action is None):
-                    self.error(request.path, "a claim request names exactly one of route, action")
-                if request.action is not None and request.action not in self.action_names:
-                    self.error(request.path + ("action",), f"unknown action {request.action!r}")
+                    self.error(
+                        request.path,
+                        "a claim request names exactly one of route, action",
+                    )
+                if (
+                    request.action is not None
+                    and request.action not in self.action_names
+                ):
+                    self.error(
+                        request.path + ("action",), f"unknown action {request.action!r}"
+                    )
             if isinstance(claim.policy, str):
                 names = {p.name for p in self.spec.managed_policies}
                 names |= {p.slug for p in self.spec.example_policies}
@@ -317,7 +346,9 @@ class _Checker:
         )
         for managed in self.spec.managed_policies:
             if not POLICY_NAME.match(managed.name):
-                self.error(managed.path + ("name",), f"invalid policy name {managed.name!r}")
+                self.error(
+                    managed.path + ("name",), f"invalid policy name {managed.name!r}"
+                )
             expected_arn = MANAGED_POLICY_ARN.format(name=managed.name)
             if managed.arn != expected_arn:
                 self.error(
@@ -334,7 +365,10 @@ class _Checker:
             self.check_policy_document(managed.path + ("document",), managed.document)
         for example in self.spec.example_policies:
             if not SLUG.match(example.slug):
-                self.error(example.path + ("slug",), f"slug {example.slug!r} is not lowercase-hyphenated")
+                self.error(
+                    example.path + ("slug",),
+                    f"slug {example.slug!r} is not lowercase-hyphenated",
+                )
             self.check_policy_document(example.path + ("document",), example.document)
 
     def check_policy_document(self, path: NodePath, document: JsonObject) -> None:
@@ -357,15 +391,19 @@ class _Checker:
             if isinstance(document.get("Statement"), dict):
                 s_path = path + ("Statement",)
             for element in ("Action", "NotAction"):
-                for v_path, pattern in _strings(statement.get(element), s_path + (element,)):
+                for v_path, pattern in _strings(
+                    statement.get(element), s_path + (element,)
+                ):
                     self.check_action_reference(v_path, pattern)
             for element in ("Resource", "NotResource"):
-                for v_path, arn in _strings(statement.get(element), s_path + (element,)):
+                for v_path, arn in _strings(
+                    statement.get(element), s_path + (element,)
+                ):
                     if arn != "*" and not ARN_PATTERN.match(arn):
                         self.error(
                             v_path,
                             f"malformed ARN {arn!r}: expected "
-                            "arn:partition:service:region:account:resource or \"*\"",
+                            'arn:partition:service:region:account:resource or "*"',
                         )
                     elif arn.startswith("arn:") and arn.split(":")[2] == self.prefix:
                         resource = arn.split(":", 5)[5]

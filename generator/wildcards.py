@@ -11,7 +11,11 @@ import re
 from dataclasses import dataclass
 
 from generator.catalog import Catalog
-from generator.iam.matcher import ActionPattern, expand_action_pattern, parse_action_pattern
+from generator.iam.matcher import (
+    ActionPattern,
+    expand_action_pattern,
+    parse_action_pattern,
+)
 from generator.validate import KNOWN_VERBS
 
 _VERB_NOUN = re.compile(r"^(?P<verb>[A-Z][a-z]+)(?P<noun>[A-Z].*)$")
@@ -69,8 +73,10 @@ def analyze_pattern(catalog: Catalog, text: str) -> PatternAnalysis:
     verb_prefix = next(
         (v for v in KNOWN_VERBS if pattern.name.startswith(v.lower() + "*")), None
     )
-    is_verb_wildcard = pattern.prefix is None or pattern.name == "*" or (
-        verb_prefix is not None and pattern.name == verb_prefix.lower() + "*"
+    is_verb_wildcard = (
+        pattern.prefix is None
+        or pattern.name == "*"
+        or (verb_prefix is not None and pattern.name == verb_prefix.lower() + "*")
     )
     noun_literal = literal
     for verb in KNOWN_VERBS:

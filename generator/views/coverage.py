@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.catalog import Catalog
-from generator.iam.evaluate import Decision
+from generator.iam.evaluate import Authorization, Decision
 from generator.iam.policy import Effect
 from generator.simulation import Simulator
 
@@ -32,16 +32,18 @@ def build_coverage_view(catalog: Catalog) -> dict[str, Any]:
     for policy in policies:
         grid[policy.name] = {}
         for action in catalog.actions:
-            sigv4 = simulator.authorize([policy], action, workspace_arn=workspace)
-            bearer = (
-                simulator.authorize([policy], action, workspace_arn=workspace, auth="bearer")
+            by_sigv4 = simulator.authorize([policy], action, workspace_arn=workspace)
+            by_bearer = (
+                simulator.authorize(
+                    [policy], action, workspace_arn=workspace, auth="bearer"
+                )
                 if action.routes and catalog.spec.service.bearer_token_action
-                else sigv4
+                else by_sigv4
             )
             grid[policy.name][action.name] = (
-                sigv4.decision,
-                bearer.decision,
-                _surprise(catalog, policy.name, action.name, sigv4),
+                by_sigv4.decision,
+                by_bearer.decision,
+                _surprise(catalog, policy.name, action.name, by_sigv4),
             )
 
     columns: list[tuple[str, str, str]] = []  # (label, policy, mode)
@@ -81,7 +83,9 @@ def build_coverage_view(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def _surprise(catalog: Catalog, policy_name: str, action_name: str, authorization: Any) -> str | None:
+def _surprise(
+    catalog: Catalog, policy_name: str, action_name: str, authorization: Authorization
+) -> str | None:
     """A note when an Allow statement's Action matches but the action is still not granted."""
     if authorization.decision is Decision.ALLOWED:
         return None
@@ -91,7 +95,9 @@ def _surprise(catalog: Catalog, policy_name: str, action_name: str, authorizatio
         policy.policy.statements, authorization.route.identity.statements, strict=True
     ):
         if statement.effect is Effect.ALLOW and statement.matches_action(full):
-            patterns = ", ".join(f"`{p.text}`" for p in statement.actions if p.matches(full))
+            patterns = ", ".join(
+                f"`{p.text}`" for p in statement.actions if p.matches(full)
+            )
             reason = "; ".join(result.reasons)
             return (
                 f"{policy_name} statement {statement.label} matches {action_name} through "

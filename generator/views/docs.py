@@ -37,11 +37,20 @@ def build_docs_view(catalog: Catalog) -> dict[str, Any]:
                 ("SigV4 signing name", f"`{service.sigv4_service_name}`"),
                 ("Endpoint", f"`{service.endpoint}`"),
                 ("Workspace header", f"`{service.workspace_header}`"),
-                ("Resource types", ", ".join(f"`{r.name}`" for r in service.resource_types)),
+                (
+                    "Resource types",
+                    ", ".join(f"`{r.name}`" for r in service.resource_types),
+                ),
                 ("Workspace ARN format", f"`{resource.arn_format_docs}`"),
-                ("ARN format (Service Authorization Reference)", f"`{resource.arn_format}`"),
+                (
+                    "ARN format (Service Authorization Reference)",
+                    f"`{resource.arn_format}`",
+                ),
                 ("Example workspace ARN", f"`{resource.arn_example}`"),
-                ("CloudTrail data-event resource type", f"`{resource.cloudtrail_resource_type}`"),
+                (
+                    "CloudTrail data-event resource type",
+                    f"`{resource.cloudtrail_resource_type}`",
+                ),
                 ("Actions", f"{len(catalog.actions)} in {len(spec.groups)} groups"),
                 ("Routes", f"{len(catalog.routes)}"),
             ],
@@ -57,7 +66,11 @@ def build_docs_view(catalog: Catalog) -> dict[str, Any]:
                 "description": group.description,
                 "actions": [_action_row(catalog, a) for a in group.actions],
                 "notes": [_note(catalog, n) for n in group.notes]
-                + [_note(catalog, n, about=a.name) for a in group.actions for n in a.notes],
+                + [
+                    _note(catalog, n, about=a.name)
+                    for a in group.actions
+                    for n in a.notes
+                ],
             }
             for group in spec.groups
         ],
@@ -75,7 +88,7 @@ def build_docs_view(catalog: Catalog) -> dict[str, Any]:
                 "name": k.name,
                 "type": k.type,
                 "description": k.description,
-                "values": ", ".join(f"`{v}`" for v in k.values),
+                "documented_values": ", ".join(f"`{v}`" for v in k.values),
                 "actions": ", ".join(
                     a.name for a in catalog.actions if k.name in a.condition_keys
                 ),
@@ -109,7 +122,12 @@ def build_docs_view(catalog: Catalog) -> dict[str, Any]:
         "wildcards": build_wildcard_view(catalog),
         "coverage": build_coverage_view(catalog),
         "decisions": [
-            {"id": d.id, "topic": d.topic, "choice": d.choice, "sources": ", ".join(d.sources)}
+            {
+                "id": d.id,
+                "topic": d.topic,
+                "choice": d.choice,
+                "sources": ", ".join(d.sources),
+            }
             for d in spec.decisions
         ],
         "sources": [

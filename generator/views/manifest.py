@@ -9,7 +9,9 @@ MANIFEST_PATH = "MANIFEST.json"
 GENERATOR = "iamgen"
 
 
-def build_manifest_view(outputs: dict[str, str], spec_sha256: str, spec_path: str) -> dict[str, Any]:
+def build_manifest_view(
+    outputs: dict[str, str], spec_sha256: str, spec_path: str
+) -> dict[str, Any]:
     files = {
         path: {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
         for path, text in sorted(outputs.items())

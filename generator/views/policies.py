@@ -14,9 +14,13 @@ def build_policy_views(spec: Spec) -> dict[str, dict[str, Any]]:
     """{relative output path: {"document": the IAM JSON, key order as published}}."""
     views: dict[str, dict[str, Any]] = {}
     for managed in spec.managed_policies:
-        views[f"{MANAGED_DIR}/{managed.name}.json"] = {"document": iam_key_order(managed.document)}
+        views[f"{MANAGED_DIR}/{managed.name}.json"] = {
+            "document": iam_key_order(managed.document)
+        }
     for example in spec.example_policies:
-        views[f"{EXAMPLES_DIR}/{example.slug}.json"] = {"document": iam_key_order(example.document)}
+        views[f"{EXAMPLES_DIR}/{example.slug}.json"] = {
+            "document": iam_key_order(example.document)
+        }
     return views
 
 

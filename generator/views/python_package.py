@@ -64,7 +64,9 @@ def build_python_package_view(catalog: Catalog) -> dict[str, Any]:
         "scopes": list(SCOPE_MEMBERS.items()),
         "actions": actions,
         "groups": [g.name for g in spec.groups],
-        "managed_policies": [{"name": p.name, "arn": p.arn} for p in spec.managed_policies],
+        "managed_policies": [
+            {"name": p.name, "arn": p.arn} for p in spec.managed_policies
+        ],
         "routes": routes,
         "route_tree": _route_tree_literal(catalog),
     }
@@ -99,10 +101,12 @@ def _new_node() -> dict[str, Any]:
 
 def _node_literal(node: dict[str, Any]) -> str:
     literals = ", ".join(
-        f"{key!r}: {_node_literal(child)}" for key, child in sorted(node["literals"].items())
+        f"{key!r}: {_node_literal(child)}"
+        for key, child in sorted(node["literals"].items())
     )
     param = "None" if node["param"] is None else _node_literal(node["param"])
     methods = ", ".join(
-        f"{method!r}: ROUTES[{index}]" for method, index in sorted(node["methods"].items())
+        f"{method!r}: ROUTES[{index}]"
+        for method, index in sorted(node["methods"].items())
     )
     return f"({{{literals}}}, {param}, {{{methods}}})"

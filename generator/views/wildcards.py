@@ -10,14 +10,27 @@ from generator.validate import all_notes
 from generator.wildcards import analyze_pattern
 
 # Verb wildcards people write, plus the suffix pattern the reference page warns about (R8).
-COMMON_PATTERNS = ("*", "Get*", "List*", "Create*", "Update*", "Delete*", "Archive*", "*File")
+COMMON_PATTERNS = (
+    "*",
+    "Get*",
+    "List*",
+    "Create*",
+    "Update*",
+    "Delete*",
+    "Archive*",
+    "*File",
+)
 
 
 def build_wildcard_view(catalog: Catalog) -> dict[str, Any]:
     patterns: list[str] = [f"{catalog.prefix}:{p}" for p in COMMON_PATTERNS]
-    for policy in [*catalog.spec.managed_policies, *catalog.spec.example_policies]:
-        for text in _policy_action_patterns(policy.document):
-            if text.lower().startswith(catalog.prefix + ":") and ("*" in text or "?" in text):
+    documents = [p.document for p in catalog.spec.managed_policies]
+    documents += [e.document for e in catalog.spec.example_policies]
+    for document in documents:
+        for text in _policy_action_patterns(document):
+            if text.lower().startswith(catalog.prefix + ":") and (
+                "*" in text or "?" in text
+            ):
                 if text not in patterns:
                     patterns.append(text)
     rows = []
@@ -26,16 +39,21 @@ def build_wildcard_view(catalog: Catalog) -> dict[str, Any]:
         surprises = []
         if analysis.over_matched:
             surprises.append(
-                "also matches another resource family: " + ", ".join(analysis.over_matched)
+                "also matches another resource family: "
+                + ", ".join(analysis.over_matched)
             )
         if analysis.is_verb_wildcard:
-            surprises.append("widens whenever a matching action is added to the service")
+            surprises.append(
+                "widens whenever a matching action is added to the service"
+            )
         rows.append(
             {
                 "pattern": text,
-                "matches": f"{len(analysis.matches)}: " + ", ".join(analysis.matches)
-                if analysis.matches
-                else "nothing",
+                "matches": (
+                    f"{len(analysis.matches)}: " + ", ".join(analysis.matches)
+                    if analysis.matches
+                    else "nothing"
+                ),
                 "unscoped": ", ".join(analysis.unscoped) or "-",
                 "surprise": "; ".join(surprises) or "-",
             }
