@@ -7,11 +7,15 @@ Exit codes: 0 success, 1 findings (drift, denied, lint warnings) where a command
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from generator.errors import OutputError, SpecInvalid
+
+# Modules that add subcommands: each has register(commands, with_spec) and sets a handler.
+COMMAND_MODULES = ("generator.commands",)
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -60,9 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_spec(validate)
 
-    from generator import commands as semantic_commands
-
-    semantic_commands.register(commands, with_spec)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands, with_spec)
     return parser
 
 
