@@ -15,7 +15,10 @@ from pathlib import Path
 from generator.errors import OutputError, SpecInvalid
 
 # Modules that add subcommands: each has register(commands, with_spec) and sets a handler.
-COMMAND_MODULES = ("generator.commands",)
+COMMAND_MODULES = (
+    "generator.commands",
+    "generator.vendoring",
+)
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

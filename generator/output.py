@@ -153,3 +153,63 @@ def read_spec_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise OutputError(f"cannot read spec {path}: {exc.strerror}") from None
+
+
+@dataclass
+class VerifyReport:
+    """How a vendored copy of outputs differs from the MANIFEST.json it carries."""
+
+    spec_sha256: str | None = None
+    spec_path: str | None = None
+    checked: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.edited or self.missing or self.extra)
+
+
+def verify_tree(folder: Path, *, partial: bool = False) -> VerifyReport:
+    """Compare every file under ``folder`` with the sha256 its MANIFEST.json records.
+
+    ``partial``: a vendored subset is fine, so files listed but absent are not reported.
+    Raises OutputError when there is no readable manifest.
+    """
+    import hashlib
+
+    manifest_path = folder / MANIFEST_PATH
+    try:
+        data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OutputError(
+            f"{manifest_path} not found: copy MANIFEST.json with the outputs"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise OutputError(f"cannot read {manifest_path}: {exc}") from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in files.values()
+    ):
+        raise OutputError(
+            f"{manifest_path} is not an iamgen manifest (no files with sha256)"
+        )
+    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    report = VerifyReport(spec_sha256=spec.get("sha256"), spec_path=spec.get("path"))
+    for rel, entry in sorted(files.items()):
+        target = folder / rel
+        if not target.is_file():
+            if not partial:
+                report.missing.append(rel)
+            continue
+        report.checked.append(rel)
+        if hashlib.sha256(target.read_bytes()).hexdigest() != entry["sha256"]:
+            report.edited.append(rel)
+    for path in sorted(folder.rglob("*")):
+        # Bytecode caches appear wherever the vendored package is imported; they are not copies.
+        if path.is_file() and "__pycache__" not in path.parts:
+            rel = path.relative_to(folder).as_posix()
+            if rel != MANIFEST_PATH and rel not in files:
+                report.extra.append(rel)
+    return report

@@ -15,11 +15,13 @@ from generator.load import load_spec_text
 from generator.model import Spec, build_spec
 from generator.render import format_python, normalize_text, render_template
 from generator.validate import validate_spec
+from generator.views.cloudtrail import SELECTORS_PATH, build_cloudtrail_view
 from generator.views.docs import build_docs_view
 from generator.views.manifest import MANIFEST_PATH, build_manifest_view
 from generator.views.openapi import build_openapi_view
 from generator.views.policies import build_policy_views
 from generator.views.python_package import PACKAGE_DIR, build_python_package_view
+from generator.views.schema import build_schema_view
 
 DEFAULT_SPEC = Path("spec/aws-external-anthropic.yaml")
 SPEC_DISPLAY_NAME = "spec/aws-external-anthropic.yaml"
@@ -70,6 +72,12 @@ def render_outputs(model: LoadedModel) -> dict[str, str]:
     )
     outputs["openapi/openapi.json"] = render_template(
         "openapi/openapi.json.jinja", **build_openapi_view(catalog)
+    )
+    outputs["schema/spec.schema.json"] = render_template(
+        "schema/spec.schema.json.jinja", **build_schema_view()
+    )
+    outputs[SELECTORS_PATH] = render_template(
+        "cloudtrail/data-event-selectors.json.jinja", **build_cloudtrail_view(catalog)
     )
 
     outputs = {

@@ -11,6 +11,11 @@ from typing import Any
 from generator.catalog import Catalog
 from generator.claims import describe_claim
 from generator.model import Action, Note
+from generator.views.cloudtrail import (
+    SELECTORS_PATH,
+    build_cloudtrail_view,
+    narrowed_selector_example,
+)
 from generator.views.coverage import build_coverage_view
 from generator.views.policies import iam_key_order
 from generator.views.wildcards import build_wildcard_view
@@ -120,6 +125,15 @@ def build_docs_view(catalog: Catalog) -> dict[str, Any]:
             for e in spec.example_policies
         ],
         "wildcards": build_wildcard_view(catalog),
+        "cloudtrail": {
+            "path": SELECTORS_PATH,
+            "selectors": build_cloudtrail_view(catalog)["selectors"],
+            "narrowed": narrowed_selector_example(catalog),
+            "data_actions": [a.name for a in catalog.actions if a.event_type == "Data"],
+            "management_actions": [
+                a.name for a in catalog.actions if a.event_type == "Management"
+            ],
+        },
         "coverage": build_coverage_view(catalog),
         "decisions": [
             {
