@@ -98,6 +98,14 @@ def register(
         "files", nargs="+", metavar="FILE", help="policy files or managed names"
     )
     lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint.add_argument(
+        "--ignore",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="CODE",
+        help="finding codes to leave out, e.g. IAM042 for a deliberate batch-only deny",
+    )
     lint.set_defaults(handler=_guarded(run_lint))
 
 
@@ -416,14 +424,20 @@ def _bearer_full(catalog: Catalog) -> str | None:
 def run_lint(args: argparse.Namespace, catalog: Catalog) -> int:
     from generator import lint
 
-    findings = lint.lint_files(catalog, args.files)
+    ignored = {code.upper() for code in args.ignore}
+    unknown = sorted(ignored - set(lint.CODES))
+    if unknown:
+        raise BadInput(f"--ignore: unknown finding code {', '.join(unknown)}")
+    try:
+        findings = lint.lint_files(catalog, args.files)
+    except lint.LintInputError as exc:
+        raise BadInput(str(exc)) from None
+    findings = [f for f in findings if f.code not in ignored]
     if args.format == "json":
-        print(lint.format_json(findings))
+        sys.stdout.write(lint.format_json(findings))
     elif args.format == "sarif":
-        print(lint.format_sarif(findings, tool_version="0.1.0"))
+        sys.stdout.write(lint.format_sarif(findings, tool_version="0.1.0"))
     else:
-        text = lint.format_text(findings)
-        if text:
-            print(text)
+        sys.stdout.write(lint.format_text(findings))
     code: int = lint.exit_code(findings)
     return code
