@@ -206,17 +206,33 @@ def _action_name(action: str) -> str:
 
 
 def _action_reason(statement: Statement, action: str) -> str | None:
+    if statement.matches_action(action):
+        return None
     if statement.not_action:
         for pattern in statement.actions:
             if pattern.matches(action):
                 return f"Action {action} is excluded by NotAction {pattern.text}"
-        return None
-    if any(pattern.matches(action) for pattern in statement.actions):
-        return None
     return f"Action {action} is not matched by {_listing([p.text for p in statement.actions])}"
 
 
-_FAILED = "does not apply"
+def _resource_applies(
+    statement: Statement, resource: str | None, context: ContextValues | None
+) -> bool:
+    """Whether the Resource/NotResource element covers the resource."""
+    patterns = statement.resources
+    if not statement.not_resource:
+        for pattern in patterns:
+            if pattern.matches(resource, context):
+                return True
+        return False
+    for pattern in patterns:
+        if pattern.matches(resource, context):
+            return False
+    # A NotResource entry whose variable cannot be resolved makes the statement invalid
+    # rather than silently excluding nothing (IAM User Guide, "Variables and tags").
+    return not any(
+        pattern.variables and pattern.unresolved(context) for pattern in patterns
+    )
 
 
 def _resource_reason(
@@ -224,34 +240,26 @@ def _resource_reason(
     action: str,
     resource: str | None,
     context: ContextValues | None,
-    *,
-    explain: bool = True,
 ) -> str | None:
+    """None when the resource element applies, else why not."""
+    if _resource_applies(statement, resource, context):
+        return None
     patterns = statement.resources
+    listing = _listing([pattern.text for pattern in patterns])
     if not statement.not_resource:
-        if any(pattern.matches(resource, context) for pattern in patterns):
-            return None
-        if not explain:
-            return _FAILED
-        shown = (
-            patterns[0].text
-            if len(patterns) == 1
-            else _listing([p.text for p in patterns])
-        )
         if resource is None:
+            shown = patterns[0].text if len(patterns) == 1 else listing
             return (
-                f"Resource {shown} does not apply: {_action_name(action)} has no resource type,"
-                ' only "*" grants it'
+                f"Resource {shown} does not apply: {_action_name(action)} has no resource"
+                ' type, only "*" grants it'
             )
-        reason = f"Resource {resource} is not matched by {_listing([p.text for p in patterns])}"
+        reason = f"Resource {resource} is not matched by {listing}"
         unresolved = [var.written for p in patterns for var in p.unresolved(context)]
         if unresolved:
             reason += f" (policy variable {unresolved[0]} has no value in the request context)"
         return reason
     for pattern in patterns:
         if pattern.matches(resource, context):
-            if not explain:
-                return _FAILED
             if resource is None:
                 return (
                     f'NotResource "*" excludes every resource: {_action_name(action)} has no'
@@ -261,15 +269,11 @@ def _resource_reason(
     for pattern in patterns:
         missing = pattern.unresolved(context)
         if missing:
-            # A NotResource entry that cannot be resolved makes the statement invalid rather
-            # than silently excluding nothing (IAM User Guide, "Variables and tags").
-            if not explain:
-                return _FAILED
             return (
                 f"NotResource {pattern.text} cannot be evaluated: policy variable"
                 f" {missing[0].written} has no value in the request context"
             )
-    return None
+    raise AssertionError("unreachable: NotResource did not apply for no reason")
 
 
 def _statement_reasons(
@@ -287,16 +291,14 @@ def _statement_reasons(
 
 
 def _applies_in_context(
-    entry: _Entry, action: str, resource: str | None, context: ContextValues
+    entry: _Entry, resource: str | None, context: ContextValues
 ) -> bool:
     """Resource (when it has variables) and conditions; the action is known to match."""
-    statement = entry.statement
-    if entry.context_dependent_resource and (
-        _resource_reason(statement, action, resource, context, explain=False)
-        is not None
+    if entry.context_dependent_resource and not _resource_applies(
+        entry.statement, resource, context
     ):
         return False
-    for condition in statement.conditions:
+    for condition in entry.statement.conditions:
         if check_condition(condition, context, explain=False) is not None:
             return False
     return True
@@ -321,16 +323,11 @@ class _Kind:
 @dataclass(frozen=True)
 class _KindPlan:
     static_allow: bool
+    """An Allow statement applies whatever the context."""
     denies: tuple[_Entry, ...]
-    """Deny statements matching action (and static resource) that need the context."""
+    """Deny statements matching action and (static) resource that need the context."""
     allows: tuple[_Entry, ...]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    static: Decision | None
-    """The decision when it does not depend on the request context."""
-    kinds: tuple[_KindPlan, ...]
+    """Allow statements matching action and (static) resource that need the context."""
 
 
 def _entries(kind: PolicyKind, policies: Sequence[NamedPolicy]) -> _Kind:
@@ -350,7 +347,7 @@ def _entries(kind: PolicyKind, policies: Sequence[NamedPolicy]) -> _Kind:
     return _Kind(kind, tuple(entries))
 
 
-_PLAN_CACHE_LIMIT = 100_000
+_CACHE_LIMIT = 100_000
 
 
 class PolicySet:
@@ -373,8 +370,10 @@ class PolicySet:
         self._kinds = tuple(kinds)
         self._decisions: dict[str, dict[str | None, Decision]] = {}
         """Context-independent decisions: action -> resource -> decision."""
-        self._plans: dict[tuple[str, str | None], _Plan] = {}
+        self._plans: dict[tuple[str, str | None], tuple[_KindPlan, ...]] = {}
         """Context-dependent (action, resource) pairs: the statements to check."""
+        self._by_action: dict[str, tuple[tuple[_Entry, ...], ...]] = {}
+        """Action -> per kind, the statements whose Action/NotAction covers it."""
         self._cached = 0
 
     # ----------------------------------------------------------------- explained evaluation
@@ -452,71 +451,88 @@ class PolicySet:
                 return decision
         plan = self._plans.get((action, resource))
         if plan is None:
-            plan = self._plan(action, resource)
-            if plan.static is not None:
-                return plan.static
-        return self._decide_in_context(
-            plan, action, resource, normalize_context(context)
-        )
+            decision_or_plan = self._plan(action, resource)
+            if isinstance(decision_or_plan, Decision):
+                return decision_or_plan
+            plan = decision_or_plan
+        return self._decide_in_context(plan, resource, normalize_context(context))
 
-    def _plan(self, action: str, resource: str | None) -> _Plan:
-        if self._cached >= _PLAN_CACHE_LIMIT:
+    def _candidates(self, action: str) -> tuple[tuple[_Entry, ...], ...]:
+        """Per kind, the statements whose Action/NotAction covers the action (cached)."""
+        candidates = self._by_action.get(action)
+        if candidates is None:
+            candidates = tuple(
+                tuple(
+                    entry
+                    for entry in kind.entries
+                    if entry.statement.matches_action(action)
+                )
+                for kind in self._kinds
+            )
+            self._by_action[action] = candidates
+        return candidates
+
+    def _plan(
+        self, action: str, resource: str | None
+    ) -> Decision | tuple[_KindPlan, ...]:
+        """The context-independent decision, or what to check against the context."""
+        if self._cached >= _CACHE_LIMIT:
             self._decisions.clear()
             self._plans.clear()
+            self._by_action.clear()
             self._cached = 0
+        self._cached += 1
         static_deny = False
-        kind_plans: list[_KindPlan] = []
-        for kind in self._kinds:
+        needs_context = False
+        per_kind: list[tuple[bool, list[_Entry], list[_Entry]]] = []
+        for entries in self._candidates(action):
             static_allow = False
             denies: list[_Entry] = []
             allows: list[_Entry] = []
-            for entry in kind.entries:
+            for entry in entries:
                 statement = entry.statement
-                if _action_reason(statement, action) is not None:
-                    continue
-                if not entry.context_dependent_resource and (
-                    _resource_reason(statement, action, resource, None, explain=False)
-                    is not None
-                ):
+                dynamic = entry.context_dependent_resource
+                if not dynamic and not _resource_applies(statement, resource, None):
                     continue
                 is_deny = statement.effect is Effect.DENY
-                if entry.context_dependent_resource or statement.conditions:
+                if dynamic or statement.conditions:
                     (denies if is_deny else allows).append(entry)
                 elif is_deny:
                     static_deny = True
                 else:
                     static_allow = True
-            kind_plans.append(_KindPlan(static_allow, tuple(denies), tuple(allows)))
-        static: Decision | None = None
-        if static_deny:
-            static = Decision.EXPLICIT_DENY
-        elif all(
-            not plan.denies and (plan.static_allow or not plan.allows)
-            for plan in kind_plans
-        ):
-            allowed = all(plan.static_allow for plan in kind_plans)
-            static = Decision.ALLOWED if allowed else Decision.IMPLICIT_DENY
-        plan = _Plan(static, tuple(kind_plans))
-        self._cached += 1
-        if static is not None:
-            self._decisions.setdefault(action, {})[resource] = static
-        else:
-            self._plans[(action, resource)] = plan
+            if denies or (allows and not static_allow):
+                needs_context = True
+            per_kind.append((static_allow, denies, allows))
+        if static_deny or not needs_context:
+            if static_deny:
+                decision = Decision.EXPLICIT_DENY
+            elif all(static_allow for static_allow, _, _ in per_kind):
+                decision = Decision.ALLOWED
+            else:
+                decision = Decision.IMPLICIT_DENY
+            self._decisions.setdefault(action, {})[resource] = decision
+            return decision
+        plan = tuple(
+            _KindPlan(static_allow, tuple(denies), tuple(allows))
+            for static_allow, denies, allows in per_kind
+        )
+        self._plans[(action, resource)] = plan
         return plan
 
     @staticmethod
     def _decide_in_context(
-        plan: _Plan, action: str, resource: str | None, context: ContextValues
+        plan: tuple[_KindPlan, ...], resource: str | None, context: ContextValues
     ) -> Decision:
-        for kind_plan in plan.kinds:
+        for kind_plan in plan:
             for entry in kind_plan.denies:
-                if _applies_in_context(entry, action, resource, context):
+                if _applies_in_context(entry, resource, context):
                     return Decision.EXPLICIT_DENY
-        for kind_plan in plan.kinds:
+        for kind_plan in plan:
             if kind_plan.static_allow:
                 continue
             for entry in kind_plan.allows:
-                if _applies_in_context(entry, action, resource, context):
+                if _applies_in_context(entry, resource, context):
                     break
             else:
                 return Decision.IMPLICIT_DENY

@@ -269,6 +269,10 @@ class ActionPattern:
         """Whether the full action name (``prefix:Name``) is matched, case-insensitively."""
         return self._match(fold_case(action))
 
+    def matches_folded(self, folded_action: str) -> bool:
+        """Like :meth:`matches` for an action already passed through :func:`fold_case`."""
+        return self._match(folded_action)
+
 
 def parse_action_pattern(text: str) -> ActionPattern:
     """Parse an Action/NotAction entry; raise :class:`PatternError` if IAM would reject it."""

@@ -46,6 +46,7 @@ from .matcher import (
     PatternError,
     ResourcePattern,
     compile_resource_pattern,
+    fold_case,
     parse_action_pattern,
 )
 
@@ -143,8 +144,11 @@ class Statement:
 
     def matches_action(self, action: str) -> bool:
         """Whether the Action/NotAction element covers the full action name."""
-        matched = any(pattern.matches(action) for pattern in self.actions)
-        return matched != self.not_action
+        folded = fold_case(action)
+        for pattern in self.actions:
+            if pattern.matches_folded(folded):
+                return not self.not_action
+        return self.not_action
 
 
 @dataclass(frozen=True)
