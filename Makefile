@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 IAMGEN := $(BIN)/python -m generator
 
 .DEFAULT_GOAL := help
-.PHONY: help generate check validate test test-slow lint format golden clean
+.PHONY: help generate check validate test test-slow bench lint format golden clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,13 @@ test: $(STAMP) ## Run the test suite (slow tests excluded)
 
 test-slow: $(STAMP) ## Run only the slow tests (differential, large inputs)
 	$(BIN)/python -m pytest -m slow
+
+BENCH_PACKAGES := werkzeug starlette principalmapper policyuniverse
+
+bench: $(STAMP) ## Benchmarks P1-P5 side by side with their peers; writes bench/RESULTS.md
+	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in sys.argv[1:]))" $(BENCH_PACKAGES) \
+		|| $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench
 
 lint: $(STAMP) ## ruff, black --check and mypy --strict on generator/ and tests/
 	$(BIN)/ruff check generator tests

@@ -18,6 +18,9 @@ from generator.errors import OutputError, SpecInvalid
 COMMAND_MODULES = (
     "generator.commands",
     "generator.vendoring",
+    "generator.upstream",
+    "generator.spec_diff",
+    "generator.annotate",
 )
 
 EXIT_OK = 0
@@ -31,9 +34,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(
+    command_modules: Sequence[str] = COMMAND_MODULES,
+) -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="iamgen", description=__doc__.splitlines()[0] if __doc__ else None
+        prog="iamgen",
+        description="Generate outputs from the aws-external-anthropic IAM spec, and answer "
+        "what policies really allow. Exit codes: 0 ok, 1 findings, 2 bad input.",
     )
     commands = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser
@@ -61,19 +68,27 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--out", type=Path, default=Path("generated"), help="output folder"
     )
+    check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run the full pipeline even when .iamgen-cache/ holds a rendering of the same inputs",
+    )
 
     validate = commands.add_parser(
         "validate", help="check the spec; report every error"
     )
     with_spec(validate)
 
-    for module_name in COMMAND_MODULES:
+    for module_name in command_modules:
         importlib.import_module(module_name).register(commands, with_spec)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # check needs none of the other commands, whose modules import the pipeline (jinja2,
+    # ruamel.yaml, black): a check answered from the cache must not pay for them.
+    parser = build_parser(() if argv[:1] == ["check"] else COMMAND_MODULES)
     args = parser.parse_args(argv)
     try:
         result: int = args.handler(args) if hasattr(args, "handler") else _run(args)
@@ -92,17 +107,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from generator import output, pipeline
+    from generator import cache, output
 
     raw = output.read_spec_bytes(args.spec)
-    model = pipeline.load_model(raw, _display_path(args.spec))
-    if args.command == "validate":
-        print(
-            f"{_display_path(args.spec)}: ok ({len(model.spec.actions)} actions, "
-            f"{len(model.catalog.routes)} routes)"
-        )
-        return EXIT_OK
-    outputs = pipeline.render_outputs(model)
+    key = cache.cache_key(raw)
+    outputs = None
+    if args.command == "check" and not args.no_cache:
+        # Same inputs, same outputs: compare with the stored rendering (generator/cache.py).
+        outputs = cache.load_outputs(key)
+    if outputs is None:
+        from generator import pipeline
+
+        model = pipeline.load_model(raw, _display_path(args.spec))
+        if args.command == "validate":
+            print(
+                f"{_display_path(args.spec)}: ok ({len(model.spec.actions)} actions, "
+                f"{len(model.catalog.routes)} routes)"
+            )
+            return EXIT_OK
+        outputs = pipeline.render_outputs(model)
+        cache.store_outputs(key, outputs)
     if args.command == "generate":
         removed = output.write_outputs(args.out, outputs)
         print(f"wrote {len(outputs)} files to {args.out}")

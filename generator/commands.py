@@ -142,7 +142,7 @@ def run_explain(args: argparse.Namespace, catalog: Catalog) -> int:
     workspace = _workspace_arg(catalog, args.workspace)
     request_line = f"{args.method} {args.path}"
     try:
-        route = simulator.route_for(request_line)
+        route = simulator.route_of(args.method, args.path)
     except UnknownRoute as exc:
         _emit(
             args,
@@ -358,16 +358,18 @@ def _deciding(evaluation: Evaluation) -> list[dict[str, Any]]:
 
 def load_policy_arg(simulator: Simulator, text: str) -> NamedPolicy:
     """A policy JSON file, or a managed policy name / example slug from the spec."""
+    from generator.lint import PolicyJsonError, read_policy_json
+
     path = Path(text)
     if path.is_file():
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadInput(f"cannot read {text}: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise BadInput(
-                f"{text}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
-            ) from None
+            # The reader lint uses: duplicate keys (which AWS may read differently), NaN,
+            # deep nesting and oversized files are refused, never guessed at.
+            document = read_policy_json(path.read_bytes())
+        except OSError as exc:
+            raise BadInput(f"cannot read {text}: {exc.strerror or exc}") from None
+        except PolicyJsonError as exc:
+            raise BadInput(f"{text}: {exc}") from None
         try:
             return NamedPolicy(path.name, parse_policy(document))
         except PolicyParseError as exc:

@@ -28,3 +28,7 @@ class SpecInvalid(Exception):
 
 class OutputError(Exception):
     """Raised when writing or reading the output folder fails; the message is for people."""
+
+
+class RenderError(OutputError):
+    """An output could not be rendered (a template or black failed): nothing is written."""

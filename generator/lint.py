@@ -39,11 +39,14 @@ from generator.catalog import Catalog
 from generator.iam.evaluate import Decision
 from generator.iam.matcher import PatternError, parse_action_pattern
 from generator.iam.policy import (
+    MAX_POLICY_CHARACTERS,
     Effect,
     NamedPolicy,
     Policy,
     Statement,
     parse_policy,
+    policy_size,
+    size_problem,
     validate_policy,
 )
 from generator.model import Action, parse_route
@@ -273,23 +276,52 @@ def _lint_file(catalog: Catalog, text: str, path: Path) -> list[Finding]:
     except OSError as error:
         raise LintInputError(f"{text}: cannot read: {error.strerror}") from error
     try:
-        document = json.loads(
-            raw.decode("utf-8-sig"),
-            object_pairs_hook=_unique_keys,
-            parse_constant=_reject_constant,
-        )
-    except UnicodeDecodeError as error:
-        return [_file_error(text, f"not UTF-8 text (byte {error.start + 1})")]
-    except json.JSONDecodeError as error:
-        return [
-            _file_error(
-                text,
-                f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
-            )
-        ]
-    except _JsonValueError as error:
-        return [_file_error(text, f"invalid JSON: {error}")]
+        document = read_policy_json(raw)
+    except PolicyJsonError as error:
+        return [_file_error(text, str(error))]
     return lint_policy(catalog, text, document, artifact=text)
+
+
+# No IAM policy is larger than 10,240 characters (IAM quotas); a file a hundred times that is
+# refused before it is decoded, a smaller one by its size without white space.
+MAX_POLICY_FILE_BYTES = 1024 * 1024
+
+
+class PolicyJsonError(ValueError):
+    """A policy file that is not one JSON document AWS would read the same way we do."""
+
+
+def read_policy_json(raw: bytes) -> object:
+    """The JSON document in a policy file (``lint`` and ``simulate`` read files with this).
+
+    Refused, with a message for people: files over ``MAX_POLICY_FILE_BYTES``, text that is not
+    UTF-8 (a byte order mark is allowed), policies larger than IAM's largest quota, invalid
+    JSON, NaN/Infinity, duplicate keys in one object, and nesting too deep to parse.
+    """
+    if len(raw) > MAX_POLICY_FILE_BYTES:
+        raise PolicyJsonError(
+            f"the file is {len(raw)} bytes; no IAM policy is larger than"
+            f" {MAX_POLICY_CHARACTERS:,} characters"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise PolicyJsonError(f"not UTF-8 text (byte {error.start + 1})") from None
+    too_large = size_problem(policy_size(text))
+    if too_large is not None:
+        raise PolicyJsonError(too_large)
+    try:
+        return json.loads(
+            text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as error:
+        raise PolicyJsonError(
+            f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
+    except _JsonValueError as error:
+        raise PolicyJsonError(f"invalid JSON: {error}") from None
+    except RecursionError:
+        raise PolicyJsonError("invalid JSON: nested too deeply to read") from None
 
 
 class _JsonValueError(ValueError):

@@ -6,12 +6,14 @@ flatten those into a ``Locator`` keyed by the node's path from the root, so late
 
 Hostile input is refused here, before any tree is built: files over ``MAX_SPEC_BYTES``,
 invalid UTF-8, YAML aliases (an alias bomb expands exponentially; the spec format has no use
-for anchors), and nesting deeper than ``MAX_DEPTH``.
+for anchors), nesting deeper than ``MAX_DEPTH``, YAML tags, control characters and lone
+surrogates in strings, and numbers too long to convert.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from generator.errors import SpecError
 
@@ -101,6 +104,10 @@ def _scan_events(yaml: YAML, text: str, file: str) -> list[SpecError]:
         events: Iterator[Any] = yaml.parse(io.StringIO(text))
         for event in events:
             name = type(event).__name__
+            problem = _event_problem(name, event)
+            if problem is not None:
+                mark = event.start_mark
+                return [SpecError(file, mark.line + 1, mark.column + 1, problem)]
             if name == "AliasEvent":
                 mark = event.start_mark
                 return [
@@ -137,9 +144,53 @@ def _scan_events(yaml: YAML, text: str, file: str) -> list[SpecError]:
                 depth -= 1
     except MarkedYAMLError as exc:
         return [_marked_error(exc, file)]
+    except ReaderError as exc:
+        # A raw character YAML does not allow (NUL, other C0 controls): locate it.
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        return [
+            SpecError(file, line, col, f"YAML: {exc.reason} (U+{exc.character:04X})")
+        ]
     except YAMLError as exc:
         return [SpecError(file, 1, 1, f"cannot parse YAML: {exc}")]
     return []
+
+
+# Characters a string must not hold: C0/C1 controls other than tab and newline (they would be
+# copied raw into the Markdown and the JSON outputs) and lone surrogates (UTF-8 cannot encode
+# them, so writing the outputs would fail). Only double-quoted escapes ("\x1b", "\ud800")
+# can produce them. Python refuses int() of more than 4300 digits; refuse long numbers first.
+_BAD_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_LONG_NUMBER = re.compile(r"[-+]?[0-9][0-9_]{999,}")
+
+
+def _event_problem(name: str, event: Any) -> str | None:
+    """Why one parse event cannot be loaded: a tag, an unprintable character, a huge number."""
+    tag = getattr(event, "tag", None)
+    if tag is not None and name in (
+        "ScalarEvent",
+        "MappingStartEvent",
+        "SequenceStartEvent",
+    ):
+        return f"YAML tags are not allowed in the spec (found {tag})"
+    if name != "ScalarEvent":
+        return None
+    value: str = event.value
+    if event.style == ">":
+        # ruamel's round-trip parser marks where a folded (">") scalar was folded with "\a".
+        value = value.replace("\a", "")
+    bad = _BAD_CHARACTER.search(value)
+    if bad is not None:
+        code = ord(bad.group())
+        if 0xD800 <= code <= 0xDFFF:
+            return f"a string holds U+{code:04X}, a lone surrogate that UTF-8 cannot encode"
+        return (
+            f"a string holds the control character U+{code:04X}; write printable text"
+        )
+    if event.style is None and _LONG_NUMBER.fullmatch(value):
+        return f"a number of {len(value)} characters is too long"
+    return None
 
 
 def _marked_error(exc: MarkedYAMLError, file: str) -> SpecError:
@@ -160,6 +211,9 @@ def _to_plain(node: Any, path: NodePath, locator: Locator) -> Any:
             kline, kcol = node.lc.key(key)
             vline, vcol = node.lc.value(key)
             locator.key_positions[child_path] = (kline + 1, kcol + 1)
+            if node[key] is None:
+                # An empty value ("title:") has no token; ruamel reports the next one.
+                vline, vcol = kline, kcol
             locator.value_positions[child_path] = (vline + 1, vcol + 1)
             out[str(key)] = _to_plain(node[key], child_path, locator)
         return out

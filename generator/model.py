@@ -47,6 +47,9 @@ ConditionKeyType = Literal[
     "ArrayOfBinary",
 ]
 Decision = Literal["allowed", "explicitDeny", "implicitDeny"]
+UpstreamDifferenceKind = Literal[
+    "only-in-spec", "only-upstream", "access-level", "resource-types", "condition-keys"
+]
 Auth = Literal["sigv4", "bearer"]
 
 # A JSON value kept exactly as written (policy documents, claim contexts).
@@ -215,6 +218,18 @@ class ExamplePolicy:
 
 
 @dataclass(frozen=True)
+class UpstreamDifference:
+    action: str = doc("The action that differs, without prefix.")
+    kind: UpstreamDifferenceKind = doc(
+        "What differs: only-in-spec, only-upstream, access-level, resource-types or "
+        "condition-keys."
+    )
+    reason: str = doc("Why the spec differs from AWS's data, our words.")
+    sources: tuple[str, ...] = doc("Source ids.")
+    path: NodePath = _path_field()
+
+
+@dataclass(frozen=True)
 class Spec:
     format: int = doc("Spec format version.")
     service: Service = doc("Service details.")
@@ -224,6 +239,11 @@ class Spec:
     groups: tuple[Group, ...] = doc("Action groups.")
     managed_policies: tuple[ManagedPolicy, ...] = doc("AWS managed policies.")
     example_policies: tuple[ExamplePolicy, ...] = doc("Documented example policies.")
+    upstream_differences: tuple[UpstreamDifference, ...] = doc(
+        "Known, explained differences from AWS's reference data: `iamgen upstream-diff` "
+        "shows them but does not fail on them.",
+        (),
+    )
     path: NodePath = _path_field()
 
     @property

@@ -3,7 +3,9 @@
 The generator owns exactly the files listed in the output folder's MANIFEST.json. ``write``
 stages every new file beside its target first and renames only when all staging succeeded,
 so a failure leaves the previous tree intact; it then removes the files it owned before and no
-longer produces. Anything else under the output folder is left alone.
+longer produces. Every rename and removal is journaled with the target's previous bytes, so a
+failure midway (a rename refused, a stale file that cannot be removed) is rolled back and the
+previous tree is restored. Anything else under the output folder is left alone.
 """
 
 from __future__ import annotations
@@ -39,9 +41,32 @@ def owned_files(out_dir: Path) -> list[str]:
         files = data["files"]
         if not isinstance(files, dict):
             return []
-        return sorted([MANIFEST_PATH, *(str(p) for p in files)])
+        return sorted(
+            {MANIFEST_PATH, *(str(p) for p in files if _is_inside(out_dir, str(p)))}
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return []
+
+
+def _is_inside(out_dir: Path, rel: str) -> bool:
+    """A manifest entry names a file under the output folder: relative, no `..`, no escape.
+
+    The manifest is a file anyone can edit; an entry such as ``../spec/x.yaml`` must never
+    make ``generate`` delete (or ``check`` report) a file outside the folder it owns.
+    """
+    parts = Path(rel).parts
+    if not rel or Path(rel).is_absolute() or ".." in parts or "\\" in rel:
+        return False
+    root = out_dir.resolve()
+    return root in (out_dir / rel).resolve().parents
+
+
+def _diff_lines(text: str) -> list[str]:
+    """Lines for a unified diff; a last line without newline is marked the way diff(1) does."""
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return lines
 
 
 def check_outputs(out_dir: Path, outputs: dict[str, str]) -> CheckReport:
@@ -59,8 +84,8 @@ def check_outputs(out_dir: Path, outputs: dict[str, str]) -> CheckReport:
             continue
         if actual != expected:
             diff = difflib.unified_diff(
-                actual.splitlines(keepends=True),
-                expected.splitlines(keepends=True),
+                _diff_lines(actual),
+                _diff_lines(expected),
                 fromfile=f"{rel} (on disk)",
                 tofile=f"{rel} (from spec)",
             )
@@ -73,50 +98,123 @@ def write_outputs(out_dir: Path, outputs: dict[str, str]) -> list[str]:
     """Write atomically; returns the stale files removed. Raises OutputError on failure."""
     previously_owned = owned_files(out_dir)
     staged: list[tuple[Path, Path]] = []
+    created: list[Path] = []
+    current = out_dir
     try:
         for rel, text in sorted(outputs.items()):
-            target = out_dir / rel
-            _ensure_parent(out_dir, target)
+            target = current = out_dir / rel
+            _ensure_parent(out_dir, target, created)
             if target.is_dir() and not target.is_symlink():
                 raise OutputError(f"cannot write {target}: a directory is in the way")
             temp = target.with_name(target.name + STAGING_SUFFIX)
             with open(temp, "wb") as handle:
+                staged.append((temp, target))  # from now on, discarded on failure
                 handle.write(text.encode("utf-8"))
                 handle.flush()
                 os.fsync(handle.fileno())
-            staged.append((temp, target))
     except OutputError:
         _discard(staged)
+        _remove_folders(created)
         raise
     except OSError as exc:
         _discard(staged)
-        where = exc.filename or out_dir
+        _remove_folders(created)
+        where = exc.filename or current  # fsync and write errors name no file
         raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
 
-    # All files staged: rename into place. The manifest goes last so that a crash between
-    # renames leaves a manifest that still lists the previous set of owned files.
-    staged.sort(key=lambda pair: pair[1].name == MANIFEST_PATH)
-    for temp, target in staged:
-        os.replace(temp, target)
+    # All files staged: rename into place, then remove stale files, then rename the manifest,
+    # so that a crash midway leaves a manifest that still lists the previous owned files.
+    # Each change is journaled with the previous bytes (None: there was no file) and undone
+    # in reverse if a later step fails, so a failed run leaves the previous tree.
+    manifest = [pair for pair in staged if pair[1].name == MANIFEST_PATH]
+    files = [pair for pair in staged if pair[1].name != MANIFEST_PATH]
+    stale = [rel for rel in previously_owned if rel not in outputs]
+    journal: list[tuple[Path, bytes | None]] = []
+    removed: list[str] = []
+    done = 0
+    action = "replace"
+    where = out_dir
+    try:
+        for temp, target in files:
+            where = target
+            previous = _previous_bytes(target)
+            os.replace(temp, target)
+            journal.append((target, previous))
+            done += 1
+        action = "remove stale"
+        for rel in stale:
+            where = out_dir / rel
+            previous = _previous_bytes(where)
+            if previous is None:
+                continue
+            where.unlink()
+            journal.append((where, previous))
+            removed.append(rel)
+        action = "replace"
+        for temp, target in manifest:
+            where = target
+            previous = _previous_bytes(target)
+            os.replace(temp, target)
+            journal.append((target, previous))
+            done += 1
+    except OSError as exc:
+        _discard(files[done:] + manifest[max(0, done - len(files)) :])
+        failed = _undo(journal)
+        _remove_folders(created)
+        reason = exc.strerror or str(exc)
+        if failed:
+            raise OutputError(
+                f"cannot {action} {where}: {reason}; restoring the previous files failed "
+                f"for {', '.join(map(str, failed))}: run generate again"
+            ) from None
+        raise OutputError(
+            f"cannot {action} {where}: {reason}; the previous files were restored"
+        ) from None
 
-    removed = []
-    for rel in previously_owned:
-        if rel not in outputs:
-            stale = out_dir / rel
-            try:
-                stale.unlink()
-                removed.append(rel)
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise OutputError(
-                    f"cannot remove stale {stale}: {exc.strerror}"
-                ) from None
-            _remove_empty_parents(out_dir, stale.parent)
+    for rel in removed:
+        _remove_empty_parents(out_dir, (out_dir / rel).parent)
     return removed
 
 
-def _ensure_parent(out_dir: Path, target: Path) -> None:
+def _previous_bytes(target: Path) -> bytes | None:
+    """What ``target`` holds now (None when there is no file), to undo a change to it."""
+    try:
+        return target.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _undo(journal: list[tuple[Path, bytes | None]]) -> list[Path]:
+    """Put back every journaled file, newest first; returns the files that failed."""
+    failed = []
+    for target, previous in reversed(journal):
+        try:
+            if previous is None:
+                target.unlink(missing_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(target.name + STAGING_SUFFIX)
+            temp.write_bytes(previous)
+            os.replace(temp, target)
+        except OSError:
+            failed.append(target)
+            try:
+                target.with_name(target.name + STAGING_SUFFIX).unlink(missing_ok=True)
+            except OSError:
+                pass
+    return failed
+
+
+def _remove_folders(created: list[Path]) -> None:
+    """Remove the folders this run created (deepest first), if they are empty again."""
+    for folder in reversed(created):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+def _ensure_parent(out_dir: Path, target: Path, created: list[Path]) -> None:
     parent = target.parent
     for ancestor in [
         *reversed(parent.relative_to(out_dir).parents),
@@ -127,7 +225,13 @@ def _ensure_parent(out_dir: Path, target: Path) -> None:
             raise OutputError(
                 f"cannot write {target}: {candidate} is a file, not a folder"
             )
+    missing = []
+    folder = parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
     parent.mkdir(parents=True, exist_ok=True)
+    created.extend(reversed(missing))
 
 
 def _discard(staged: list[tuple[Path, Path]]) -> None:
@@ -194,6 +298,11 @@ def verify_tree(folder: Path, *, partial: bool = False) -> VerifyReport:
     ):
         raise OutputError(
             f"{manifest_path} is not an iamgen manifest (no files with sha256)"
+        )
+    escaping = sorted(rel for rel in files if not _is_inside(folder, rel))
+    if escaping:
+        raise OutputError(
+            f"{manifest_path} lists paths outside {folder}: {', '.join(escaping)}"
         )
     spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
     report = VerifyReport(spec_sha256=spec.get("sha256"), spec_path=spec.get("path"))

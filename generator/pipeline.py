@@ -22,6 +22,12 @@ from generator.views.openapi import build_openapi_view
 from generator.views.policies import build_policy_views
 from generator.views.python_package import PACKAGE_DIR, build_python_package_view
 from generator.views.schema import build_schema_view
+from generator.views.service_reference import (
+    SERVICES_INDEX_PATH,
+    build_service_reference_view,
+    build_services_index_view,
+    service_reference_path,
+)
 
 DEFAULT_SPEC = Path("spec/aws-external-anthropic.yaml")
 SPEC_DISPLAY_NAME = "spec/aws-external-anthropic.yaml"
@@ -78,6 +84,13 @@ def render_outputs(model: LoadedModel) -> dict[str, str]:
     )
     outputs[SELECTORS_PATH] = render_template(
         "cloudtrail/data-event-selectors.json.jinja", **build_cloudtrail_view(catalog)
+    )
+    outputs[service_reference_path(catalog.prefix)] = render_template(
+        "service_reference/service.json.jinja", **build_service_reference_view(catalog)
+    )
+    outputs[SERVICES_INDEX_PATH] = render_template(
+        "service_reference/services-index.json.jinja",
+        **build_services_index_view(catalog),
     )
 
     outputs = {

@@ -14,6 +14,10 @@ from generator.model import Route
 # One path segment as RFC 3986 allows it (pchar): percent-escapes stay opaque.
 _SEGMENT = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+")
 _DOT_SEGMENTS = frozenset((".", ".."))
+# RFC 3986 section 2.3: a percent-encoded unreserved character is equivalent to the character.
+_ENCODED_UNRESERVED = re.compile(
+    r"%(2[DdEe]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|7[Ee])"
+)
 
 
 def parameter_value_ok(segment: str) -> bool:
@@ -21,6 +25,11 @@ def parameter_value_ok(segment: str) -> bool:
     if _SEGMENT.fullmatch(segment) is None:
         return False
     return segment.replace("%2e", ".").replace("%2E", ".") not in _DOT_SEGMENTS
+
+
+def decode_unreserved(segment: str) -> str:
+    """The segment with its percent-encoded unreserved characters decoded (nothing else)."""
+    return _ENCODED_UNRESERVED.sub(lambda m: chr(int(m.group(1), 16)), segment)
 
 
 @dataclass
@@ -65,6 +74,10 @@ class RouteResolver:
             found = self._match(literal, segments, index + 1, method)
             if found is not None:
                 return found
-        if node.param is not None and parameter_value_ok(segment):
-            return self._match(node.param, segments, index + 1, method)
-        return None
+        if node.param is None or not parameter_value_ok(segment):
+            return None
+        # A value that is a sibling literal in disguise (work/%70oll is work/poll to a gateway
+        # that normalizes) is refused: the parameter's route may not be the one that runs.
+        if "%" in segment and decode_unreserved(segment) in node.literals:
+            return None
+        return self._match(node.param, segments, index + 1, method)

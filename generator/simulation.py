@@ -61,11 +61,19 @@ class Simulator:
 
     def route_for(self, request_line: str) -> Route:
         """'METHOD /concrete/path' -> the route-table row, or UnknownRoute."""
-        method, _, path = request_line.strip().partition(" ")
-        route = self.resolver.resolve(method, path.strip())
+        method, _, path = request_line.partition(" ")
+        return self.route_of(method, path)
+
+    def route_of(self, method: str, path: str) -> Route:
+        """The route-table row of a request, or UnknownRoute.
+
+        Exactly the generated ``resolve``: nothing is stripped or normalized, so whitespace
+        around the method or the path is not a route either.
+        """
+        route = self.resolver.resolve(method, path)
         if route is None:
             raise UnknownRoute(
-                f"{request_line.strip()} is not in the route table: the gateway denies it "
+                f"{method} {path} is not in the route table: the gateway denies it "
                 "and no IAM action applies"
             )
         return route

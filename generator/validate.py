@@ -15,7 +15,12 @@ from generator.iam.matcher import (
     expand_action_pattern,
     parse_action_pattern,
 )
-from generator.iam.policy import VERSION_CURRENT, validate_policy
+from generator.iam.policy import (
+    VERSION_CURRENT,
+    policy_size,
+    size_problem,
+    validate_policy,
+)
 from generator.load import Locator, NodePath
 from generator.model import Action, Claim, JsonObject, Note, Route, Spec, parse_route
 
@@ -43,6 +48,7 @@ KNOWN_VERBS = (
     "Update",
 )
 ACTION_NAME = re.compile(r"^(?P<verb>[A-Z][a-z]+)(?:[A-Z][a-z0-9]*)+$")
+SPEC_FORMAT = 1
 SOURCE_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 NOTE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RULE_ID = re.compile(r"^R[0-9]+$")
@@ -82,10 +88,17 @@ class _Checker:
         self.check_routes()
         self.check_notes()
         self.check_policies()
+        self.check_upstream_differences()
 
     # ------------------------------------------------------------------ service, sources, ids
 
     def check_service(self) -> None:
+        if self.spec.format != SPEC_FORMAT:
+            self.error(
+                ("format",),
+                f"format {self.spec.format} is not supported: this generator reads format "
+                f"{SPEC_FORMAT}",
+            )
         service = self.spec.service
         if not service.resource_types:
             self.error(
@@ -372,6 +385,10 @@ class _Checker:
             self.check_policy_document(example.path + ("document",), example.document)
 
     def check_policy_document(self, path: NodePath, document: JsonObject) -> None:
+        too_large = size_problem(policy_size(document))
+        if too_large is not None:
+            self.error(path, too_large)
+            return
         for problem in validate_policy(document):
             self.error(path + json_path_keys(problem.path), problem.message)
         if "Version" in document and document["Version"] != VERSION_CURRENT:
@@ -425,6 +442,45 @@ class _Checker:
         if not expand_action_pattern(pattern, self.full_action_names):
             kind = "pattern" if pattern.is_wildcard else "action"
             self.error(path, f"{kind} {text!r} matches no {self.prefix} action")
+
+    # ------------------------------------------------------------------ upstream differences
+
+    def check_upstream_differences(self) -> None:
+        """Acknowledgements name a real action (or, for only-upstream, one the spec lacks)."""
+        spec_actions = {name.lower() for name in self.action_names}
+        seen: set[tuple[str, str]] = set()
+        for entry in self.spec.upstream_differences:
+            action_path = entry.path + ("action",)
+            if entry.kind == "only-upstream":
+                # IAM action names are case-insensitive: GETFILE upstream is our GetFile.
+                if entry.action.lower() in spec_actions:
+                    self.error(
+                        action_path,
+                        f"action {entry.action} is in the spec, so it cannot be "
+                        "only-upstream",
+                    )
+                elif ACTION_NAME.match(entry.action) is None:
+                    self.error(
+                        action_path, f"action name {entry.action!r} is not VerbNoun"
+                    )
+            elif entry.action not in self.action_names:
+                self.error(action_path, f"unknown action {entry.action!r}")
+            key = (entry.action.lower(), entry.kind)
+            if key in seen:
+                self.error(
+                    action_path,
+                    f"the {entry.kind} difference of {entry.action} is acknowledged twice",
+                )
+            seen.add(key)
+            if not entry.reason.strip():
+                self.error(
+                    entry.path + ("reason",), "an acknowledgement needs a reason"
+                )
+            if not entry.sources:
+                self.error(
+                    entry.path + ("sources",),
+                    "an acknowledgement names the sources of its reason",
+                )
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -499,3 +555,5 @@ def _source_references(spec: Spec) -> Iterator[tuple[NodePath, tuple[str, ...]]]
         yield example.path + ("sources",), example.sources
     for note in _all_notes(spec):
         yield note.path + ("sources",), note.sources
+    for entry in spec.upstream_differences:
+        yield entry.path + ("sources",), entry.sources

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib.util
 import os
 import subprocess
@@ -11,6 +13,8 @@ from types import ModuleType
 from typing import NamedTuple
 
 import pytest
+
+from generator.pipeline import LoadedModel, load_model
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
@@ -90,8 +94,26 @@ def import_generated_package(package_dir: Path, name: str) -> ModuleType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    # No __pycache__ in the shared generated trees: other tests read every file there.
+    dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = dont_write_bytecode
     return module
+
+
+@functools.cache
+def loaded_model(spec: Path) -> LoadedModel:
+    """The validated model of a spec file, loaded once per session."""
+    return load_model(spec.read_bytes(), "spec.yaml")
+
+
+def known_fields(cls: type) -> str:
+    """The field list an unknown-field error names, as the model defines it."""
+    return ", ".join(
+        sorted(f.name for f in dataclasses.fields(cls) if f.name != "path")
+    )
 
 
 @pytest.fixture(scope="session")

@@ -347,6 +347,59 @@ def _entries(kind: PolicyKind, policies: Sequence[NamedPolicy]) -> _Kind:
     return _Kind(kind, tuple(entries))
 
 
+def _resource_free(entry: _Entry) -> bool:
+    """Whether the resource element treats every request alike until the context is known.
+
+    True for ``Resource: "*"`` and for patterns with variables (checked in context).
+    """
+    statement = entry.statement
+    return entry.context_dependent_resource or (
+        not statement.not_resource
+        and any(pattern.matches_everything for pattern in statement.resources)
+    )
+
+
+def _classify(
+    candidates: tuple[tuple[_Entry, ...], ...], resource: str | None
+) -> Decision | tuple[_KindPlan, ...]:
+    """The context-independent decision, or what to check against the context.
+
+    ``candidates`` holds, per kind, the statements whose Action/NotAction covers the action.
+    """
+    static_deny = False
+    needs_context = False
+    per_kind: list[tuple[bool, list[_Entry], list[_Entry]]] = []
+    for entries in candidates:
+        static_allow = False
+        denies: list[_Entry] = []
+        allows: list[_Entry] = []
+        for entry in entries:
+            statement = entry.statement
+            dynamic = entry.context_dependent_resource
+            if not dynamic and not _resource_applies(statement, resource, None):
+                continue
+            is_deny = statement.effect is Effect.DENY
+            if dynamic or statement.conditions:
+                (denies if is_deny else allows).append(entry)
+            elif is_deny:
+                static_deny = True
+            else:
+                static_allow = True
+        if denies or (allows and not static_allow):
+            needs_context = True
+        per_kind.append((static_allow, denies, allows))
+    if static_deny:
+        return Decision.EXPLICIT_DENY
+    if not needs_context:
+        if all(static_allow for static_allow, _, _ in per_kind):
+            return Decision.ALLOWED
+        return Decision.IMPLICIT_DENY
+    return tuple(
+        _KindPlan(static_allow, tuple(denies), tuple(allows))
+        for static_allow, denies, allows in per_kind
+    )
+
+
 _CACHE_LIMIT = 100_000
 
 
@@ -374,6 +427,10 @@ class PolicySet:
         """Context-dependent (action, resource) pairs: the statements to check."""
         self._by_action: dict[str, tuple[tuple[_Entry, ...], ...]] = {}
         """Action -> per kind, the statements whose Action/NotAction covers it."""
+        self._by_action_only: dict[str, Decision] = {}
+        """Actions whose decision depends on neither the resource nor the context."""
+        self._action_plans: dict[str, tuple[_KindPlan, ...]] = {}
+        """Actions whose plan is the same for every resource: what to check in context."""
         self._cached = 0
 
     # ----------------------------------------------------------------- explained evaluation
@@ -440,10 +497,16 @@ class PolicySet:
     ) -> Decision:
         """The decision only (same result as ``evaluate(...).decision``).
 
-        Cached per (action, resource): when no condition or policy variable can matter, the
-        decision is a dictionary lookup; otherwise only the statements that can matter are
-        checked against the context.
+        Cached per action when the resource cannot matter, else per (action, resource): when
+        no condition or policy variable can matter, the decision is a dictionary lookup;
+        otherwise only the statements that can matter are checked against the context.
         """
+        decision = self._by_action_only.get(action)
+        if decision is not None:
+            return decision
+        plan = self._action_plans.get(action)
+        if plan is not None:
+            return self._decide_in_context(plan, resource, normalize_context(context))
         by_resource = self._decisions.get(action)
         if by_resource is not None:
             decision = by_resource.get(resource)
@@ -470,6 +533,19 @@ class PolicySet:
                 for kind in self._kinds
             )
             self._by_action[action] = candidates
+            if all(_resource_free(e) for entries in candidates for e in entries):
+                decision_or_plan = _classify(candidates, None)  # any resource: same
+                if isinstance(decision_or_plan, Decision):
+                    self._by_action_only[action] = decision_or_plan
+                else:
+                    self._action_plans[action] = decision_or_plan
+            else:
+                effects = [{e.statement.effect for e in ks} for ks in candidates]
+                if all(Effect.DENY not in kind for kind in effects) and any(
+                    Effect.ALLOW not in kind for kind in effects
+                ):
+                    # No Deny can apply and some kind has no Allow, whatever the resource.
+                    self._by_action_only[action] = Decision.IMPLICIT_DENY
         return candidates
 
     def _plan(
@@ -480,45 +556,24 @@ class PolicySet:
             self._decisions.clear()
             self._plans.clear()
             self._by_action.clear()
+            self._by_action_only.clear()
+            self._action_plans.clear()
             self._cached = 0
         self._cached += 1
-        static_deny = False
-        needs_context = False
-        per_kind: list[tuple[bool, list[_Entry], list[_Entry]]] = []
-        for entries in self._candidates(action):
-            static_allow = False
-            denies: list[_Entry] = []
-            allows: list[_Entry] = []
-            for entry in entries:
-                statement = entry.statement
-                dynamic = entry.context_dependent_resource
-                if not dynamic and not _resource_applies(statement, resource, None):
-                    continue
-                is_deny = statement.effect is Effect.DENY
-                if dynamic or statement.conditions:
-                    (denies if is_deny else allows).append(entry)
-                elif is_deny:
-                    static_deny = True
-                else:
-                    static_allow = True
-            if denies or (allows and not static_allow):
-                needs_context = True
-            per_kind.append((static_allow, denies, allows))
-        if static_deny or not needs_context:
-            if static_deny:
-                decision = Decision.EXPLICIT_DENY
-            elif all(static_allow for static_allow, _, _ in per_kind):
-                decision = Decision.ALLOWED
-            else:
-                decision = Decision.IMPLICIT_DENY
-            self._decisions.setdefault(action, {})[resource] = decision
+        candidates = self._candidates(action)
+        # Found by action from now on, so not cached per resource:
+        decision = self._by_action_only.get(action)
+        if decision is not None:
             return decision
-        plan = tuple(
-            _KindPlan(static_allow, tuple(denies), tuple(allows))
-            for static_allow, denies, allows in per_kind
-        )
-        self._plans[(action, resource)] = plan
-        return plan
+        plan = self._action_plans.get(action)
+        if plan is not None:
+            return plan
+        decision_or_plan = _classify(candidates, resource)
+        if isinstance(decision_or_plan, Decision):
+            self._decisions.setdefault(action, {})[resource] = decision_or_plan
+        else:
+            self._plans[(action, resource)] = decision_or_plan
+        return decision_or_plan
 
     @staticmethod
     def _decide_in_context(

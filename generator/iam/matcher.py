@@ -343,6 +343,10 @@ class ResourcePattern:
     """Policy variables in the pattern, in order."""
     _tokens: tuple[_Token, ...] = field(compare=False, repr=False)
     _static: Callable[[str], bool] | None = field(compare=False, repr=False)
+    _with_values: re.Pattern[str] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """For patterns with variables: matches ``value1 NUL value2 NUL ... resource``."""
 
     @property
     def matches_everything(self) -> bool:
@@ -361,6 +365,19 @@ class ResourcePattern:
             return self.text == "*"
         if self._static is not None:
             return self._static(resource)
+        values: list[str] = []
+        for variable in self.variables:
+            value = variable.resolve(context)
+            if value is None:
+                return False
+            values.append(value)
+        if self._with_values is not None and all("\0" not in v for v in values):
+            # One regex compiled with the pattern, whatever the values: each value is
+            # captured from the front of the subject and must recur, literally, where its
+            # variable stands (a backreference). Compiling the substituted pattern instead
+            # costs far more than the match when every request brings a new value.
+            subject = "".join(f"{value}\0" for value in values) + resource
+            return self._with_values.fullmatch(subject) is not None
         source = _regex_source(self._tokens, GlobMode.RESOURCE, context)
         return source is not None and _compile(source).fullmatch(resource) is not None
 
@@ -373,7 +390,28 @@ def compile_resource_pattern(text: str, *, variables: bool = True) -> ResourcePa
     tokens = _tokenize(text, wildcards=True, variables=variables)
     found = tuple(token for token in tokens if isinstance(token, Variable))
     static = None if found else _static_matcher(tokens, GlobMode.RESOURCE)
-    return ResourcePattern(text, found, tokens, static)
+    with_values = _compile(_backreference_source(tokens)) if found else None
+    return ResourcePattern(text, found, tokens, static, with_values)
+
+
+def _backreference_source(tokens: tuple[_Token, ...]) -> str:
+    """The RESOURCE-mode regex of ``tokens`` matched against ``v0 NUL v1 NUL ... text``.
+
+    Variable number ``i`` is captured from the front as ``[^NUL]*`` (a value holds no NUL;
+    callers fall back otherwise), and stands in the pattern as a backreference to it.
+    """
+    groups: list[str] = []
+    parts: list[str] = []
+    for token in tokens:
+        if isinstance(token, Variable):
+            name = f"v{len(groups)}"
+            groups.append(rf"(?P<{name}>[^\x00]*)\x00")
+            parts.append(f"(?P={name})")
+        else:
+            source = _regex_source((token,), GlobMode.RESOURCE, None)
+            assert source is not None  # no variables
+            parts.append(source)
+    return "".join(groups) + "".join(parts)
 
 
 def resource_matches(

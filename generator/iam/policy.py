@@ -22,11 +22,16 @@ Rules followed (IAM User Guide, "IAM JSON policy element reference" pages):
   the service segment" of an ARN.
 * Condition: operator -> key -> value or non-empty list of values (string, number, boolean).
   Unknown operators and values the operator can never accept are errors.
+* Size ("IAM and AWS STS quotas"): the largest identity-based policy, an inline role policy,
+  is 10,240 characters, and "IAM doesn't count white space when calculating the size of a
+  policy". ``parse_policy`` takes any size; the readers of people's policies (policy files,
+  the spec) refuse a document larger than ``MAX_POLICY_CHARACTERS`` (see ``policy_size``).
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -51,6 +56,7 @@ from .matcher import (
 )
 
 __all__ = [
+    "MAX_POLICY_CHARACTERS",
     "Condition",
     "Effect",
     "NamedPolicy",
@@ -60,9 +66,12 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "Statement",
     "parse_policy",
+    "policy_size",
+    "size_problem",
     "validate_policy",
 ]
 
+MAX_POLICY_CHARACTERS = 10_240
 VERSION_CURRENT = "2012-10-17"
 VERSION_LEGACY = "2008-10-17"
 SUPPORTED_VERSIONS = (VERSION_CURRENT, VERSION_LEGACY)
@@ -551,6 +560,34 @@ class _Parser:
             else:
                 texts.append((item_path, text))
         return texts if ok else None
+
+
+_WHITE_SPACE = re.compile(r"\s+")
+
+
+def policy_size(document: object) -> int:
+    """The size IAM's quotas count: characters of the JSON text, white space excluded.
+
+    ``document`` is the JSON text itself, or a parsed document (measured as JSON with its
+    strings as written; 0 if it is not JSON-serializable).
+    """
+    if isinstance(document, str):
+        return len(_WHITE_SPACE.sub("", document))
+    try:
+        text = json.dumps(document, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return 0
+    return len(_WHITE_SPACE.sub("", text))
+
+
+def size_problem(size: int) -> str | None:
+    """The error for a policy of ``size`` characters, or None when IAM could hold it."""
+    if size <= MAX_POLICY_CHARACTERS:
+        return None
+    return (
+        f"the policy is {size} characters (white space excluded); no IAM policy may"
+        f" exceed {MAX_POLICY_CHARACTERS:,} (IAM quotas: inline role policies)"
+    )
 
 
 def _scalar_text(value: object) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from generator.catalog import Catalog
 from generator.iam.evaluate import Authorization, Decision
-from generator.iam.policy import Effect
+from generator.iam.policy import Effect, NamedPolicy
 from generator.simulation import Simulator
 
 CELL = {
@@ -43,7 +43,7 @@ def build_coverage_view(catalog: Catalog) -> dict[str, Any]:
             grid[policy.name][action.name] = (
                 by_sigv4.decision,
                 by_bearer.decision,
-                _surprise(catalog, policy.name, action.name, by_sigv4),
+                _surprise(catalog, policy, action.name, by_sigv4),
             )
 
     columns: list[tuple[str, str, str]] = []  # (label, policy, mode)
@@ -84,13 +84,16 @@ def build_coverage_view(catalog: Catalog) -> dict[str, Any]:
 
 
 def _surprise(
-    catalog: Catalog, policy_name: str, action_name: str, authorization: Authorization
+    catalog: Catalog,
+    policy: NamedPolicy,
+    action_name: str,
+    authorization: Authorization,
 ) -> str | None:
     """A note when an Allow statement's Action matches but the action is still not granted."""
     if authorization.decision is Decision.ALLOWED:
         return None
     full = catalog.full_name(action_name)
-    policy = Simulator(catalog).managed[policy_name]
+    policy_name = policy.name
     for statement, result in zip(
         policy.policy.statements, authorization.route.identity.statements, strict=True
     ):

@@ -47,7 +47,7 @@ def _schema_for(hint: Any, definitions: dict[str, Any]) -> dict[str, Any]:
         return {"type": "string"}
     if hint is int:
         return {"type": "integer"}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         name = hint.__name__
         if name not in definitions and hint is not Spec:
             definitions[name] = {}  # placeholder against recursion

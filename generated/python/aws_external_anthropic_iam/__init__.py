@@ -1849,6 +1849,10 @@ _ROUTE_TREE: _Node = (
 # One path segment as RFC 3986 allows it (pchar); percent-escapes stay opaque.
 _SEGMENT = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+")
 _DOT_SEGMENTS = frozenset((".", ".."))
+# RFC 3986 section 2.3: a percent-encoded unreserved character is equivalent to the character.
+_ENCODED_UNRESERVED = re.compile(
+    r"%(2[DdEe]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|7[Ee])"
+)
 
 
 def _parameter_ok(segment: str) -> bool:
@@ -1856,6 +1860,11 @@ def _parameter_ok(segment: str) -> bool:
     if _SEGMENT.fullmatch(segment) is None:
         return False
     return segment.replace("%2e", ".").replace("%2E", ".") not in _DOT_SEGMENTS
+
+
+def _decode_unreserved(segment: str) -> str:
+    """The segment with its percent-encoded unreserved characters decoded (nothing else)."""
+    return _ENCODED_UNRESERVED.sub(lambda m: chr(int(m.group(1), 16)), segment)
 
 
 def _match(node: _Node, segments: list[str], index: int, method: str) -> Route | None:
@@ -1868,9 +1877,13 @@ def _match(node: _Node, segments: list[str], index: int, method: str) -> Route |
         if found is not None:
             return found
     param = node[1]
-    if param is not None and _parameter_ok(segment):
-        return _match(param, segments, index + 1, method)
-    return None
+    if param is None or not _parameter_ok(segment):
+        return None
+    # A value that is a sibling literal in disguise (work/%70oll is work/poll to a gateway
+    # that normalizes) is refused: the parameter's route may not be the one that runs.
+    if "%" in segment and _decode_unreserved(segment) in node[0]:
+        return None
+    return _match(param, segments, index + 1, method)
 
 
 def resolve_route(method: str, path: str) -> Route | None:
@@ -1879,7 +1892,8 @@ def resolve_route(method: str, path: str) -> Route | None:
     ``path`` is the request target's path, optionally followed by a query
     string (ignored). Nothing is normalized: methods are case-sensitive, and
     ``//``, a trailing ``/``, dot segments or a path that is not origin-form
-    (``/...``) match no route. A literal segment wins over a parameter.
+    (``/...``) match no route. A literal segment wins over a parameter, and a
+    parameter value that percent-encodes a sibling literal matches nothing.
     """
     query = path.find("?")
     if query >= 0:

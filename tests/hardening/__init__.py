@@ -1,0 +1,1 @@
+"""Hardening tests (issue 5, sections 1-3): hostile input, fault-safe output, differential."""
