@@ -100,48 +100,33 @@ def load_spec_text(raw: bytes, file: str) -> tuple[LoadedSpec | None, list[SpecE
 def _scan_events(yaml: YAML, text: str, file: str) -> list[SpecError]:
     """Refuse aliases, deep nesting and syntax errors from the event stream, cheaply."""
     depth = 0
+    # Anchors and aliases: the first of each kind is reported, with a count of the others (the
+    # scan can go on: nothing is expanded). Any other problem stops the scan at once.
+    seen: dict[str, int] = {}
+    first: dict[str, tuple[int, int]] = {}
     try:
         events: Iterator[Any] = yaml.parse(io.StringIO(text))
         for event in events:
             name = type(event).__name__
+            mark = event.start_mark
             problem = _event_problem(name, event)
-            if problem is not None:
-                mark = event.start_mark
-                return [SpecError(file, mark.line + 1, mark.column + 1, problem)]
-            if name == "AliasEvent":
-                mark = event.start_mark
-                return [
-                    SpecError(
-                        file,
-                        mark.line + 1,
-                        mark.column + 1,
-                        "YAML aliases are not allowed in the spec",
-                    )
-                ]
-            if name in ("MappingStartEvent", "SequenceStartEvent"):
-                if getattr(event, "anchor", None):
-                    mark = event.start_mark
-                    return [
-                        SpecError(
-                            file,
-                            mark.line + 1,
-                            mark.column + 1,
-                            "YAML anchors are not allowed in the spec",
-                        )
-                    ]
+            if problem is None and name in ("MappingStartEvent", "SequenceStartEvent"):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    return [
-                        SpecError(
-                            file,
-                            mark.line + 1,
-                            mark.column + 1,
-                            f"nesting deeper than {MAX_DEPTH} levels",
-                        )
-                    ]
+                    problem = f"nesting deeper than {MAX_DEPTH} levels"
             elif name in ("MappingEndEvent", "SequenceEndEvent"):
                 depth -= 1
+            if problem is not None:
+                return [SpecError(file, mark.line + 1, mark.column + 1, problem)]
+            if name == "AliasEvent":
+                kind = "aliases"
+            elif getattr(event, "anchor", None):
+                kind = "anchors"
+            else:
+                continue
+            seen[kind] = seen.get(kind, 0) + 1
+            if seen[kind] == 1:
+                first[kind] = (mark.line + 1, mark.column + 1)
     except MarkedYAMLError as exc:
         return [_marked_error(exc, file)]
     except ReaderError as exc:
@@ -154,7 +139,12 @@ def _scan_events(yaml: YAML, text: str, file: str) -> list[SpecError]:
         ]
     except YAMLError as exc:
         return [SpecError(file, 1, 1, f"cannot parse YAML: {exc}")]
-    return []
+    errors = []
+    for kind, (line, col) in first.items():
+        more = f" ({seen[kind] - 1} more)" if seen[kind] > 1 else ""
+        message = f"YAML {kind} are not allowed in the spec{more}"
+        errors.append(SpecError(file, line, col, message))
+    return sorted(errors)
 
 
 # Characters a string must not hold: C0/C1 controls other than tab and newline (they would be

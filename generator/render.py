@@ -34,6 +34,12 @@ def pyrepr(value: Any) -> str:
     raise TypeError(f"pyrepr cannot render {type(value).__name__}")
 
 
+def pydoc(value: Any) -> str:
+    """Text safe inside a generated docstring: one line, no backslash or quote surprises."""
+    text = " ".join(str(value).split())
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def md_cell(value: Any) -> str:
     """Text safe inside a markdown table cell: pipes escaped, newlines become <br>."""
     text = str(value)
@@ -65,6 +71,7 @@ def md_anchor(value: Any) -> str:
 FILTERS = {
     "to_json": to_json,
     "pyrepr": pyrepr,
+    "pydoc": pydoc,
     "md_cell": md_cell,
     "md_code": md_code,
     "md_text": md_text,

@@ -389,9 +389,16 @@ class _Checker:
         if too_large is not None:
             self.error(path, too_large)
             return
-        for problem in validate_policy(document):
+        problems = validate_policy(document)
+        reported = {json_path_keys(problem.path) for problem in problems}
+        for problem in problems:
             self.error(path + json_path_keys(problem.path), problem.message)
-        if "Version" in document and document["Version"] != VERSION_CURRENT:
+        # The engine also accepts the legacy 2008-10-17; the spec holds only current policies.
+        if (
+            "Version" in document
+            and document["Version"] != VERSION_CURRENT
+            and ("Version",) not in reported
+        ):
             self.error(
                 path + ("Version",),
                 f"policy Version must be {VERSION_CURRENT!r} in the spec",
@@ -416,6 +423,8 @@ class _Checker:
                 for v_path, arn in _strings(
                     statement.get(element), s_path + (element,)
                 ):
+                    if v_path[len(path) :] in reported:
+                        continue  # the engine already said what is wrong with it
                     if arn != "*" and not ARN_PATTERN.match(arn):
                         self.error(
                             v_path,

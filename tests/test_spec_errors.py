@@ -150,6 +150,7 @@ CASES = [
                 "    title: &guide A user guide page\n",
             ),
         ),
+        At("&guide", "YAML anchors are not allowed in the spec"),
         At("*guide", "YAML aliases are not allowed in the spec"),
     ),
     case(
@@ -208,6 +209,11 @@ CASES = [
         "boolean-where-string-expected",
         broken("    title: A user guide page\n", "    title: true\n"),
         At("true", "expected a string, got a boolean"),
+    ),
+    case(
+        "unknown-format-version",
+        broken("format: 1\n", "format: 2\n"),
+        At("2\nservice", "format 2 is not supported: this generator reads format 1"),
     ),
     case(
         "string-where-integer-expected",
@@ -884,17 +890,6 @@ def test_null_value_is_located_on_its_own_line() -> None:
     ]
 
 
-def test_an_unknown_format_version_is_refused() -> None:
-    # This generator reads format 1; a file written for another format must not be read
-    # as if it were format 1.
-    text = broken("format: 1\n", "format: 2\n")
-    with pytest.raises(SpecInvalid) as raised:
-        load_model(text.encode("utf-8"), SPEC_NAME)
-    errors = [str(e) for e in raised.value.errors]
-    assert len(errors) == 1 and errors[0].startswith(f"{SPEC_NAME}:2:9: ")
-    assert "format" in errors[0]
-
-
 # ---------------------------------------------------------------------------- hostile input
 
 
@@ -960,7 +955,10 @@ def test_nesting_at_the_limit_is_loaded() -> None:
 def test_billion_laughs_is_refused_in_under_a_second(tmp_path: Path) -> None:
     raw = (BROKEN / "billion-laughs.yaml").read_bytes()
     errors, elapsed = _refused(raw)
-    assert errors == [f"{SPEC_NAME}:2:4: YAML anchors are not allowed in the spec"]
+    assert errors == [
+        f"{SPEC_NAME}:2:4: YAML anchors are not allowed in the spec (8 more)",
+        f"{SPEC_NAME}:3:8: YAML aliases are not allowed in the spec (71 more)",
+    ]
     assert elapsed < 1.0, f"refusing an alias bomb took {elapsed:.2f}s"
 
     _write(tmp_path, raw)
@@ -968,4 +966,4 @@ def test_billion_laughs_is_refused_in_under_a_second(tmp_path: Path) -> None:
     result = run_iamgen("validate", "--spec", SPEC_NAME, cwd=tmp_path, timeout=10)
     assert time.perf_counter() - started < 5
     assert result.returncode == 2
-    assert result.stderr.splitlines() == [*errors, _summary(1)]
+    assert result.stderr.splitlines() == [*errors, _summary(2)]
