@@ -39,16 +39,16 @@ bench: $(STAMP) ## Benchmarks P1-P5 side by side with their peers; writes bench/
 		|| $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
-lint: $(STAMP) ## ruff, black --check and mypy --strict on generator/ and tests/
-	$(BIN)/ruff check generator tests
-	$(BIN)/black --check --quiet generator tests
+lint: $(STAMP) ## ruff and black --check on generator/, tests/, bench/; mypy --strict on generator/
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/black --check --quiet generator tests bench
 	$(BIN)/mypy
 
 format: $(STAMP) ## Format generator/ and tests/ with black and ruff --fix
-	$(BIN)/ruff check --fix --quiet generator tests || true
-	$(BIN)/black --quiet generator tests
+	$(BIN)/ruff check --fix --quiet generator tests bench || true
+	$(BIN)/black --quiet generator tests bench
 
-golden: $(STAMP) ## Regenerate the golden output trees of tests/fixtures/specs/ (review the diff!)
+golden: $(STAMP) ## Regenerate the golden output tree of tests/fixtures/specs/minimal.yaml (review the diff!)
 	$(BIN)/python -m pytest tests/test_golden.py --update-golden -q
 
 clean: ## Remove the virtualenv and caches

@@ -74,7 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             markdown_report(results, rounds_note=note), encoding="utf-8"
         )
         print(f"\nwrote {RESULTS_PATH.relative_to(RESULTS_PATH.parent.parent)}")
-    return 0 if all(result.passed for result in results) else 1
+    missed = [result.key for result in results if not result.passed]
+    if missed:
+        print(
+            f"\ntarget missed: {', '.join(missed)} (exit 1); the notes in "
+            "bench/RESULTS.md say what stands in the way"
+        )
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

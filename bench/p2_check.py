@@ -25,6 +25,19 @@ from bench.report import REPO_ROOT, BenchResult
 from bench.timing import interleaved
 
 TARGET = 2.0
+# What was changed in the generator to meet the target, with the numbers measured then.
+CHANGES = [
+    "Before: every check ran the whole pipeline, 10.6x the imports (the uncached row). "
+    "Added generator/cache.py: a content-addressed cache of the rendered outputs in "
+    "`.iamgen-cache/` (gitignored), keyed by the sha256 of the spec, every file under "
+    "generator/ and templates/, the Python version and the installed versions of jinja2, "
+    "markupsafe, ruamel.yaml, black and pytokens; entries carry a sha256 of their contents "
+    "and are written atomically. `check` with a matching entry compares it with the output "
+    "folder (same comparison, same report); `check` builds only the core subcommands "
+    "so that no other command module drags the pipeline in; `--no-cache` forces the full "
+    "pipeline. After: 0.39x. tests/test_check_cache.py pins that an edited spec, template, "
+    "generator file or generated file still fails, and that damaged entries are ignored.",
+]
 CHECK = [sys.executable, "-m", "generator", "check"]
 CHECK_FULL = [*CHECK, "--no-cache"]
 IMPORTS = [sys.executable, "-c", "import jinja2, ruamel.yaml, black"]
@@ -118,5 +131,6 @@ def run(rounds: int) -> BenchResult:
             "packages' versions) match an entry of `.iamgen-cache/` compares the stored "
             "rendering with `generated/` and imports none of jinja2, ruamel.yaml and black; "
             "any other check runs the full pipeline and stores its rendering.",
+            *CHANGES,
         ],
     )

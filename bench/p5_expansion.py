@@ -179,5 +179,11 @@ def run(rounds: int) -> BenchResult:
             f"{n} patterns ({len(set(patterns))} distinct) from "
             "the managed policies' Action/NotAction elements; both sides gave the same "
             f"answers (case-folded) for every pattern before timing. {rounds} rounds.",
+            "On the same 15,000-name set both sides test every name, and ours costs about "
+            "as much per name (a case fold and a compiled matcher, in Python) as "
+            "policyuniverse's `fnmatch.filter`. IAM service prefixes are literal (no "
+            "wildcards), so an index of names by prefix would make that case as fast as the "
+            "spec's own; the project never expands over other services' names, so it has "
+            "none.",
         ],
     )

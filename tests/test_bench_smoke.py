@@ -7,12 +7,10 @@ also pin that what was made faster for the benchmarks still answers as before.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from typing import Any
 
-import pytest
 from conftest import REPO_ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,16 +34,7 @@ from generator.iam.matcher import (  # noqa: E402
     compile_resource_pattern,
 )
 
-needs_bench_extra = pytest.mark.skipif(
-    any(
-        importlib.util.find_spec(name) is None
-        for name in ("werkzeug", "starlette", "principalmapper", "policyuniverse")
-    ),
-    reason="the bench extra is not installed: pip install -e '.[bench]'",
-)
 
-
-@needs_bench_extra
 def test_p1_routers_give_the_same_action_for_every_request() -> None:
     setup = p1_routing.Setup(size=400)
     assert p1_routing.disagreements(setup.requests, setup.answers()) == []
@@ -61,7 +50,6 @@ def test_p1_literal_first_order_matches_the_generated_resolver() -> None:
     )
 
 
-@needs_bench_extra
 def test_p2_sides_run() -> None:
     _wall, _cpu, code = p2_check.run_process(p2_check.IMPORTS)
     assert code == 0
@@ -86,7 +74,6 @@ def test_p3_synthetic_spec_is_valid_and_scales_the_actions() -> None:
     assert '"/c2/v1/files/{file_id}"' in package
 
 
-@needs_bench_extra
 def test_p4_evaluators_agree_on_a_stream_without_repeats() -> None:
     setup = p4_simulation.Setup()
     stream = p4_simulation.request_stream(setup.actions, 150, seed=7)
@@ -96,7 +83,6 @@ def test_p4_evaluators_agree_on_a_stream_without_repeats() -> None:
     assert set(setup.ours(stream)) == {"allowed", "explicitDeny", "implicitDeny"}
 
 
-@needs_bench_extra
 def test_p4_fast_decisions_agree_with_explained_evaluation() -> None:
     """decide() (per-action shortcuts, plan caches) against evaluate() on P4's policies."""
     setup = p4_simulation.Setup()
@@ -108,7 +94,6 @@ def test_p4_fast_decisions_agree_with_explained_evaluation() -> None:
             assert policy_set.decide(action, resource, context) is expected, named.name
 
 
-@needs_bench_extra
 def test_p5_expanders_agree() -> None:
     setup = p5_expansion.Setup()
     assert setup.disagreements() == []

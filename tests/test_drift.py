@@ -143,9 +143,8 @@ def test_check_diff_of_a_file_missing_its_final_newline_is_readable(repo: Path) 
     target.write_text(target.read_text(encoding="utf-8").rstrip("\n"), "utf-8")
     code, stdout, _stderr = check(repo)
     assert code == 1
-    # Each diff line on a line of its own (not "-}+}").
-    lines = stdout.splitlines()
-    assert "-}" in lines and "+}" in lines, stdout
+    # Each diff line on a line of its own (not "-}+}"), marked the way diff(1) does.
+    assert stdout.endswith("   ]\n-}\n\\ No newline at end of file\n+}\n"), stdout
 
 
 def test_check_reports_a_stale_file_and_generate_removes_it(repo: Path) -> None:
@@ -304,6 +303,7 @@ def test_generate_never_removes_files_outside_the_output_folder(repo: Path) -> N
     result = run_iamgen("generate", cwd=repo)
 
     assert "Traceback" not in result.stderr
+    assert "removed stale" not in result.stdout
     assert outside.is_file(), "generate deleted ../precious.txt: " + result.stdout
     assert absolute.is_file(), f"generate deleted {absolute}: " + result.stdout
     assert (repo / SPEC).is_file(), "generate deleted the spec: " + result.stdout

@@ -133,7 +133,9 @@ def build_docs_view(catalog: Catalog) -> dict[str, Any]:
             "management_actions": [
                 a.name for a in catalog.actions if a.event_type == "Management"
             ],
-            "undocumented_count": sum(1 for a in catalog.actions if a.event_type is None),
+            "undocumented_count": sum(
+                1 for a in catalog.actions if a.event_type is None
+            ),
         },
         "coverage": build_coverage_view(catalog),
         "decisions": [

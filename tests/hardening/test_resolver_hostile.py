@@ -187,13 +187,6 @@ def test_generated_resolve_on_hostile_paths(case: tuple[str, str, str | None]) -
     assert (None if action is None else action.name) == expected
 
 
-@pytest.fixture(scope="module")
-def real_model() -> pipeline.LoadedModel:
-    return pipeline.load_model(
-        REAL_SPEC.read_bytes(), "spec/aws-external-anthropic.yaml"
-    )
-
-
 def test_model_resolver_agrees_with_the_generated_one(
     real_model: pipeline.LoadedModel,
 ) -> None:
@@ -430,6 +423,7 @@ PROPERTY_SETTINGS = settings(
     max_examples=300,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
