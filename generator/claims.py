@@ -137,7 +137,7 @@ def describe_claim(catalog: Catalog, claim: Claim) -> str:
     for key, value in (request.context or {}).items():
         extras.append(f"`{key}={_context_value(value)}`")
     suffix = f" ({', '.join(extras)})" if extras else ""
-    return f"{policy}, {target}{suffix}: **{claim.decision}**."
+    return f"{policy}; request {target}{suffix} -> **{claim.decision}**."
 
 
 def describe_inline_policy(document: dict[str, Any]) -> str:
@@ -160,7 +160,7 @@ def describe_inline_policy(document: dict[str, Any]) -> str:
         if statement.get("Condition"):
             text += " (with a condition)"
         parts.append(text)
-    return "a policy that says: " + "; ".join(parts)
+    return "policy [" + "; ".join(parts) + "]"
 
 
 def _as_list(value: Any) -> list[str]:
