@@ -294,35 +294,38 @@ _ENCODED_UNRESERVED = re.compile(
 )
 
 
-def _parameter_ok(segment: str) -> bool:
-    """A parameter value: non-empty pchars, not a dot segment even percent-encoded."""
-    if _SEGMENT.fullmatch(segment) is None:
-        return False
-    return segment.replace("%2e", ".").replace("%2E", ".") not in _DOT_SEGMENTS
-
-
 def _decode_unreserved(segment: str) -> str:
     """The segment with its percent-encoded unreserved characters decoded (nothing else)."""
     return _ENCODED_UNRESERVED.sub(lambda m: chr(int(m.group(1), 16)), segment)
 
 
 def _match(node: _Node, segments: list[str], index: int, method: str) -> Route | None:
-    if index == len(segments):
-        return node[2].get(method)
-    segment = segments[index]
-    literal = node[0].get(segment)
-    if literal is not None:
-        found = _match(literal, segments, index + 1, method)
-        if found is not None:
-            return found
-    param = node[1]
-    if param is None or not _parameter_ok(segment):
-        return None
-    # A value that is a sibling literal in disguise (work/%70oll is work/poll to a gateway
-    # that normalizes) is refused: the parameter's route may not be the one that runs.
-    if "%" in segment and _decode_unreserved(segment) in node[0]:
-        return None
-    return _match(param, segments, index + 1, method)
+    end = len(segments)
+    while index < end:
+        segment = segments[index]
+        literals, param, _ = node
+        literal = literals.get(segment)
+        if literal is not None:
+            if param is None:
+                node = literal
+                index += 1
+                continue
+            found = _match(literal, segments, index + 1, method)
+            if found is not None:
+                return found
+        if param is None or _SEGMENT.fullmatch(segment) is None:
+            return None
+        # A parameter value is never a dot segment, even percent-encoded, nor a sibling
+        # literal in disguise (work/%70oll is work/poll to a gateway that normalizes).
+        if "%" in segment:
+            decoded = _decode_unreserved(segment)
+            if decoded in _DOT_SEGMENTS or decoded in literals:
+                return None
+        elif segment in _DOT_SEGMENTS:
+            return None
+        node = param
+        index += 1
+    return node[2].get(method)
 
 
 def resolve_route(method: str, path: str) -> Route | None:
@@ -344,5 +347,11 @@ def resolve_route(method: str, path: str) -> Route | None:
 
 def resolve(method: str, path: str) -> Action | None:
     """The action that authorizes ``method path``, or None (denied by the gateway)."""
-    route = resolve_route(method, path)
-    return None if route is None else route.action
+    # resolve_route, inlined: this sits in a gateway's hot path.
+    query = path.find("?")
+    if query >= 0:
+        path = path[:query]
+    if not path.startswith("/"):
+        return None
+    route = _match(_ROUTE_TREE, path[1:].split("/"), 0, method)
+    return None if route is None else route[2]
