@@ -34,7 +34,9 @@ def build_python_package_view(catalog: Catalog) -> dict[str, Any]:
         }
         for r in catalog.routes
     ]
-    route_index = {(r.method, r.path): i for i, r in enumerate(catalog.routes)}
+    indexes_by_action: dict[str, list[int]] = {}
+    for index, route in enumerate(catalog.routes):
+        indexes_by_action.setdefault(route.action, []).append(index)
     actions = []
     for group in spec.groups:
         for action in group.actions:
@@ -49,11 +51,7 @@ def build_python_package_view(catalog: Catalog) -> dict[str, Any]:
                     "event_type": action.event_type,
                     "exposes": action.exposes,
                     "condition_keys": action.condition_keys,
-                    "route_indexes": [
-                        route_index[(r.method, r.path)]
-                        for r in catalog.routes
-                        if r.action == action.name
-                    ],
+                    "route_indexes": indexes_by_action.get(action.name, []),
                 }
             )
     return {
