@@ -8,7 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from generator.model import Action, Group, Route, Spec, parse_route
+from generator.model import Action, Group, JsonObject, Route, Spec, parse_route
+
+
+@dataclass(frozen=True)
+class PublishedPolicy:
+    """A managed policy or documented example of the spec, found by name."""
+
+    name: str
+    uri: str
+    """``managed:<Name>`` or ``example:<slug>``: where it came from, for reports."""
+    document: JsonObject
 
 
 @dataclass(frozen=True)
@@ -52,3 +62,18 @@ class Catalog:
     @cached_property
     def example_workspace_arn(self) -> str:
         return self.spec.service.resource_types[0].arn_example
+
+    def published_policy(self, name: str) -> PublishedPolicy | None:
+        """A managed policy by name or an example by slug, case-insensitively."""
+        wanted = name.lower()
+        for managed in self.spec.managed_policies:
+            if managed.name.lower() == wanted:
+                return PublishedPolicy(
+                    managed.name, f"managed:{managed.name}", managed.document
+                )
+        for example in self.spec.example_policies:
+            if example.slug.lower() == wanted:
+                return PublishedPolicy(
+                    example.slug, f"example:{example.slug}", example.document
+                )
+        return None

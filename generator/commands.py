@@ -20,6 +20,7 @@ from generator.iam.evaluate import Authorization, Decision, Evaluation
 from generator.iam.matcher import PatternError
 from generator.iam.policy import NamedPolicy, PolicyParseError, parse_policy
 from generator.model import Action
+from generator.policy_files import PolicyJsonError, read_policy_json
 from generator.simulation import AUTH_MODES, Simulator, UnknownRoute
 from generator.wildcards import analyze_pattern
 
@@ -358,8 +359,6 @@ def _deciding(evaluation: Evaluation) -> list[dict[str, Any]]:
 
 def load_policy_arg(simulator: Simulator, text: str) -> NamedPolicy:
     """A policy JSON file, or a managed policy name / example slug from the spec."""
-    from generator.lint import PolicyJsonError, read_policy_json
-
     path = Path(text)
     if path.is_file():
         try:

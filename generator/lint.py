@@ -39,17 +39,15 @@ from generator.catalog import Catalog
 from generator.iam.evaluate import Decision
 from generator.iam.matcher import PatternError, parse_action_pattern
 from generator.iam.policy import (
-    MAX_POLICY_CHARACTERS,
     Effect,
     NamedPolicy,
     Policy,
     Statement,
     parse_policy,
-    policy_size,
-    size_problem,
     validate_policy,
 )
 from generator.model import Action, parse_route
+from generator.policy_files import PolicyJsonError, read_policy_json
 from generator.simulation import Simulator
 from generator.wildcards import analyze_pattern, resource_family, split_verb
 
@@ -153,15 +151,16 @@ def lint_files(catalog: Catalog, paths: Iterable[str]) -> list[Finding]:
         if path.is_file():
             findings.extend(_lint_file(catalog, text, path))
             continue
-        named = _published_policy(catalog, text)
+        named = catalog.published_policy(text)
         if named is None:
             known = ", ".join(p.name for p in catalog.spec.managed_policies)
             raise LintInputError(
                 f"{text}: no such file, and not a managed policy name ({known})"
                 " or an example policy slug"
             )
-        policy_name, artifact, document = named
-        findings.extend(lint_policy(catalog, policy_name, document, artifact=artifact))
+        findings.extend(
+            lint_policy(catalog, named.name, named.document, artifact=named.uri)
+        )
     return findings
 
 
@@ -258,18 +257,6 @@ def format_sarif(findings: Sequence[Finding], tool_version: str) -> str:
 # --------------------------------------------------------------------------- inputs
 
 
-def _published_policy(catalog: Catalog, text: str) -> tuple[str, str, object] | None:
-    """(name, artifact URI, document) of a managed policy or example named ``text``."""
-    wanted = text.lower()
-    for managed in catalog.spec.managed_policies:
-        if managed.name.lower() == wanted:
-            return managed.name, f"managed:{managed.name}", managed.document
-    for example in catalog.spec.example_policies:
-        if example.slug.lower() == wanted:
-            return example.slug, f"example:{example.slug}", example.document
-    return None
-
-
 def _lint_file(catalog: Catalog, text: str, path: Path) -> list[Finding]:
     try:
         raw = path.read_bytes()
@@ -280,69 +267,6 @@ def _lint_file(catalog: Catalog, text: str, path: Path) -> list[Finding]:
     except PolicyJsonError as error:
         return [_file_error(text, str(error))]
     return lint_policy(catalog, text, document, artifact=text)
-
-
-# No IAM policy is larger than 10,240 characters (IAM quotas); a file a hundred times that is
-# refused before it is decoded, a smaller one by its size without white space.
-MAX_POLICY_FILE_BYTES = 1024 * 1024
-
-
-class PolicyJsonError(ValueError):
-    """A policy file that is not one JSON document AWS would read the same way we do."""
-
-
-def read_policy_json(raw: bytes) -> object:
-    """The JSON document in a policy file (``lint`` and ``simulate`` read files with this).
-
-    Refused, with a message for people: files over ``MAX_POLICY_FILE_BYTES``, text that is not
-    UTF-8 (a byte order mark is allowed), policies larger than IAM's largest quota, invalid
-    JSON, NaN/Infinity, duplicate keys in one object, and nesting too deep to parse.
-    """
-    if len(raw) > MAX_POLICY_FILE_BYTES:
-        raise PolicyJsonError(
-            f"the file is {len(raw)} bytes; no IAM policy is larger than"
-            f" {MAX_POLICY_CHARACTERS:,} characters"
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise PolicyJsonError(f"not UTF-8 text (byte {error.start + 1})") from None
-    too_large = size_problem(policy_size(text))
-    if too_large is not None:
-        raise PolicyJsonError(too_large)
-    try:
-        return json.loads(
-            text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant
-        )
-    except json.JSONDecodeError as error:
-        raise PolicyJsonError(
-            f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        ) from None
-    except _JsonValueError as error:
-        raise PolicyJsonError(f"invalid JSON: {error}") from None
-    except RecursionError:
-        raise PolicyJsonError("invalid JSON: nested too deeply to read") from None
-
-
-class _JsonValueError(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    # Python keeps the last of duplicate keys; other parsers may not, so the document we
-    # would lint is not reliably the one AWS reads.
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _JsonValueError(
-                f"duplicate key {key!r} in one object; write each element once"
-            )
-        out[key] = value
-    return out
-
-
-def _reject_constant(name: str) -> object:
-    raise _JsonValueError(f"{name} is not a JSON value")
 
 
 def _file_error(policy: str, message: str) -> Finding:

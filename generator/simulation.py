@@ -52,12 +52,12 @@ class Simulator:
         }
 
     def named_policy(self, name: str) -> NamedPolicy | None:
-        """A managed policy by name (case-insensitive) or an example policy by slug."""
-        for table in (self.managed, self.examples):
-            for key, policy in table.items():
-                if key.lower() == name.lower():
-                    return policy
-        return None
+        """A managed policy by name or an example by slug (``Catalog.published_policy``)."""
+        published = self.catalog.published_policy(name)
+        if published is None:
+            return None
+        table = self.managed if published.uri.startswith("managed:") else self.examples
+        return table[published.name]
 
     def route_for(self, request_line: str) -> Route:
         """'METHOD /concrete/path' -> the route-table row, or UnknownRoute."""

@@ -38,7 +38,7 @@ from generator.iam.policy import (
     parse_policy,
     validate_policy,
 )
-from generator.lint import MAX_POLICY_FILE_BYTES
+from generator.policy_files import MAX_POLICY_FILE_BYTES
 
 ARN = "arn:aws:aws-external-anthropic:us-west-2:123456789012:workspace/wrkspc_01AbCdEf23GhIj"
 ALLOW = {"Effect": "Allow", "Action": "aws-external-anthropic:GetFile", "Resource": "*"}
