@@ -46,10 +46,10 @@ from generator.iam.policy import (
     parse_policy,
     validate_policy,
 )
-from generator.model import Action, parse_route
+from generator.model import Action, parse_route, split_action_name
 from generator.policy_files import PolicyJsonError, read_policy_json
 from generator.simulation import Simulator
-from generator.wildcards import analyze_pattern, resource_family, split_verb
+from generator.wildcards import analyze_pattern, resource_family
 
 Severity = Literal["error", "warning", "info"]
 
@@ -544,7 +544,7 @@ class _PolicyLinter:
                     "and every action added later"
                 )
             else:
-                verb, _noun = split_verb(analysis.matches[0])
+                verb, _noun = split_action_name(analysis.matches[0])
                 message = (
                     f"{text} matches {len(analysis.matches)} actions today and every "
                     f"{verb} action added later"
@@ -885,7 +885,7 @@ class _Semantics:
             left: dict[str, list[str]] = {}
             created: list[str] = []
             for action in self.catalog.actions:
-                verb, _noun = split_verb(action.name)
+                verb, _noun = split_action_name(action.name)
                 if verb != "Create" or not statement.matches_action(
                     self.full(action.name)
                 ):
@@ -993,7 +993,7 @@ def _mutation_aliases(
     to add or remove things that Create*/Delete* do not match (R9, R10)."""
     out: dict[str, tuple[list[Action], list[Action]]] = {}
     for action in catalog.actions:
-        verb, _noun = split_verb(action.name)
+        verb, _noun = split_action_name(action.name)
         family = resource_family(action.name)
         if verb == "Update" and _sub_resource_routes(action):
             out.setdefault(family, ([], []))[0].append(action)
@@ -1004,5 +1004,5 @@ def _mutation_aliases(
 
 def _reads_or_removes(action: Action) -> bool:
     """The actions a lockdown of a family also needs: reads, lists, cancels, deletes."""
-    verb, _noun = split_verb(action.name)
+    verb, _noun = split_action_name(action.name)
     return action.access_level in ("Read", "List") or verb in ("Delete", "Cancel")

@@ -251,6 +251,42 @@ class Spec:
         return tuple(action for group in self.groups for action in group.actions)
 
 
+# ---------------------------------------------------------------------------- names
+
+# The verbs AWS's VerbNoun convention uses in this service (R1). A new verb is a spec-format
+# change on purpose: verb discipline is what makes Get*/List* a read-only boundary.
+KNOWN_VERBS = (
+    "Archive",
+    "Assume",
+    "Call",
+    "Cancel",
+    "Count",
+    "Create",
+    "Delete",
+    "Disable",
+    "Get",
+    "List",
+    "Pause",
+    "Process",
+    "Register",
+    "Rotate",
+    "Run",
+    "Tag",
+    "Unpause",
+    "Untag",
+    "Update",
+)
+ACTION_NAME = re.compile(r"^(?P<verb>[A-Z][a-z]+)(?P<noun>(?:[A-Z][a-z0-9]*)+)$")
+
+
+def split_action_name(name: str) -> tuple[str, str]:
+    """``GetUserProfile`` -> (``Get``, ``UserProfile``); ("", name) when not VerbNoun."""
+    match = ACTION_NAME.match(name)
+    if match is None:
+        return "", name
+    return match["verb"], match["noun"]
+
+
 # ---------------------------------------------------------------------------- routes
 
 ROUTE_PATTERN = re.compile(r"^(?P<method>[A-Z]+) (?P<path>/\S*)$")

@@ -22,32 +22,19 @@ from generator.iam.policy import (
     validate_policy,
 )
 from generator.load import Locator, NodePath
-from generator.model import Action, Claim, JsonObject, Note, Route, Spec, parse_route
-
-# The verbs AWS's VerbNoun convention uses in this service (R1). A new verb is a spec-format
-# change on purpose: verb discipline is what makes Get*/List* a read-only boundary.
-KNOWN_VERBS = (
-    "Archive",
-    "Assume",
-    "Call",
-    "Cancel",
-    "Count",
-    "Create",
-    "Delete",
-    "Disable",
-    "Get",
-    "List",
-    "Pause",
-    "Process",
-    "Register",
-    "Rotate",
-    "Run",
-    "Tag",
-    "Unpause",
-    "Untag",
-    "Update",
+from generator.model import (
+    ACTION_NAME,
+    KNOWN_VERBS,
+    Action,
+    Claim,
+    JsonObject,
+    Note,
+    Route,
+    Spec,
+    parse_route,
+    split_action_name,
 )
-ACTION_NAME = re.compile(r"^(?P<verb>[A-Z][a-z]+)(?:[A-Z][a-z0-9]*)+$")
+
 SPEC_FORMAT = 1
 SOURCE_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 NOTE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -204,7 +191,7 @@ class _Checker:
             self.check_action_shape(action)
 
     def check_action_shape(self, action: Action) -> None:
-        verb = _verb(action.name)
+        verb = split_action_name(action.name)[0]
         if verb in ("Get", "List") and action.access_level not in ("Read", "List"):
             self.error(
                 action.path + ("access_level",),
@@ -249,10 +236,13 @@ class _Checker:
                 if route is None:
                     self.error(path, problem or f"invalid route {text!r}")
                     continue
-                if _verb(action.name) in ("Get", "List") and route.method != "GET":
+                if (
+                    split_action_name(action.name)[0] in ("Get", "List")
+                    and route.method != "GET"
+                ):
                     self.error(
                         path,
-                        f"action {action.name} is a {_verb(action.name)}* action, "
+                        f"action {action.name} is a {split_action_name(action.name)[0]}* action, "
                         f"so it may only authorize GET routes, not {route.method}",
                     )
                 key = (route.method, route.path)
@@ -504,11 +494,6 @@ def json_path_keys(json_path: str) -> NodePath:
     for name, index in _JSON_PATH_PART.findall(json_path):
         keys.append(int(index) if index else name)
     return tuple(keys)
-
-
-def _verb(name: str) -> str:
-    match = ACTION_NAME.match(name)
-    return match["verb"] if match else ""
 
 
 def _unique(

@@ -16,22 +16,12 @@ from generator.iam.matcher import (
     expand_action_pattern,
     parse_action_pattern,
 )
-from generator.validate import KNOWN_VERBS
-
-_VERB_NOUN = re.compile(r"^(?P<verb>[A-Z][a-z]+)(?P<noun>[A-Z].*)$")
-
-
-def split_verb(name: str) -> tuple[str, str]:
-    """``GetUserProfile`` -> (``Get``, ``UserProfile``)."""
-    match = _VERB_NOUN.match(name)
-    if match is None:
-        return "", name
-    return match["verb"], match["noun"]
+from generator.model import KNOWN_VERBS, split_action_name
 
 
 def resource_family(name: str) -> str:
     """The resource an action is about, singular: ListFiles -> File, ListKeys -> Key."""
-    verb, noun = split_verb(name)
+    verb, noun = split_action_name(name)
     if verb == "List":
         if noun.endswith("ies"):
             return noun[:-3] + "y"
