@@ -33,6 +33,7 @@ def build_docs_view(catalog: Catalog) -> dict[str, Any]:
     service = spec.service
     resource = service.resource_types[0]
     routed = [a for a in catalog.actions if a.routes]
+    management = [a.name for a in catalog.actions if a.event_type == "Management"]
     unrouted = [a for a in catalog.actions if not a.routes]
     return {
         "service": {
@@ -129,10 +130,9 @@ def build_docs_view(catalog: Catalog) -> dict[str, Any]:
             "path": SELECTORS_PATH,
             "selectors": build_cloudtrail_view(catalog)["selectors"],
             "narrowed": narrowed_selector_example(catalog),
-            "data_actions": [a.name for a in catalog.actions if a.event_type == "Data"],
-            "management_actions": [
-                a.name for a in catalog.actions if a.event_type == "Management"
-            ],
+            "data_count": sum(1 for a in catalog.actions if a.event_type == "Data"),
+            "management_count": len(management),
+            "management_actions": management,
             "undocumented_count": sum(
                 1 for a in catalog.actions if a.event_type is None
             ),
