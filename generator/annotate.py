@@ -63,7 +63,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +77,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from generator.catalog import Catalog
 from generator.model import Route
+from generator.output import write_file_atomically
 from generator.routing import RouteResolver
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -684,31 +684,12 @@ def _describe(op: OperationPlan) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and a rename; AnnotateError on failure."""
-    folder = path.parent if str(path.parent) else Path(".")
+    """Write ``text`` atomically (``output.write_file_atomically``); AnnotateError on failure."""
     if path.is_dir():
         raise AnnotateError(f"cannot write {path}: it is a directory")
     try:
-        handle, temp = tempfile.mkstemp(
-            dir=folder, prefix=f".{path.name}.", suffix=".tmp"
-        )
+        write_file_atomically(path, text.encode("utf-8"))
     except OSError as exc:
-        raise AnnotateError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode("utf-8"))
-            stream.flush()
-            os.fsync(stream.fileno())
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except OSError as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
         raise AnnotateError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 

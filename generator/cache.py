@@ -24,6 +24,8 @@ import os
 import sys
 from pathlib import Path
 
+from generator.output import write_file_atomically
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE_DIR = REPO_ROOT / ".iamgen-cache"
 CACHE_DIR_ENV = "IAMGEN_CACHE_DIR"
@@ -125,16 +127,7 @@ def write_entry(entry: Path, key: str, outputs: dict[str, str]) -> None:
     header = json.dumps(
         {"format": FORMAT, "key": key, "sha256": hashlib.sha256(payload).hexdigest()}
     ).encode("utf-8")
-    temp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_bytes(header + b"\n" + payload)
-        os.replace(temp, entry)
-    except OSError:
-        try:
-            temp.unlink()
-        except OSError:
-            pass
-        raise
+    write_file_atomically(entry, header + b"\n" + payload)
 
 
 def _prune(folder: Path) -> None:

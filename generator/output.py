@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,6 +175,28 @@ def write_outputs(out_dir: Path, outputs: dict[str, str]) -> list[str]:
     for rel in removed:
         _remove_empty_parents(out_dir, (out_dir / rel).parent)
     return removed
+
+
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Write one file via a temporary file beside it and a rename: readers see the old file or
+    the whole new one. Keeps an existing file's permission bits (0o644 for a new file).
+    Raises OSError; the temporary file is removed on failure."""
+    handle, temp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
+        os.replace(temp, path)
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
 
 
 def _previous_bytes(target: Path) -> bytes | None:
