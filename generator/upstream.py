@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from generator.catalog import Catalog
+from generator.iam.policy import json_type_name
 from generator.model import Action, UpstreamDifference, UpstreamDifferenceKind
 from generator.views.service_reference import (
     ACCESS_LEVEL_FLAGS,
@@ -290,19 +291,19 @@ class _Shape:
     def mapping(self, value: object, where: str) -> dict[str, object] | None:
         if isinstance(value, dict):
             return value
-        self.fail(where, f"expected an object, got {_json_type(value)}")
+        self.fail(where, f"expected an object, got {_describe(value)}")
         return None
 
     def array(self, value: object, where: str) -> list[object]:
         if isinstance(value, list):
             return value
-        self.fail(where, f"expected an array, got {_json_type(value)}")
+        self.fail(where, f"expected an array, got {_describe(value)}")
         return []
 
     def string(self, value: object, where: str) -> str | None:
         if isinstance(value, str) and value:
             return value
-        self.fail(where, f"expected a non-empty string, got {_json_type(value)}")
+        self.fail(where, f"expected a non-empty string, got {_describe(value)}")
         return None
 
     def strings(self, value: object, where: str) -> tuple[str, ...]:
@@ -315,7 +316,7 @@ class _Shape:
     def boolean(self, value: object, where: str) -> bool:
         if isinstance(value, bool):
             return value
-        self.fail(where, f"expected true or false, got {_json_type(value)}")
+        self.fail(where, f"expected true or false, got {_describe(value)}")
         return False
 
     def raise_if_failed(self) -> None:
@@ -323,18 +324,11 @@ class _Shape:
             raise UpstreamInputError("\n".join(self.errors))
 
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string" if value else "an empty string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+def _describe(value: object) -> str:
+    """``json_type_name`` in JSON's words: an empty string is told apart, a list is an array."""
+    if value == "":
+        return "an empty string"
+    return "an array" if isinstance(value, list) else json_type_name(value)
 
 
 def _read_json(read: Callable[[], bytes], origin: str) -> object:
@@ -368,7 +362,7 @@ def load_service_reference(path: Path, prefix: str) -> UpstreamData:
         )
         raise UpstreamInputError(
             f"{origin}: expected a Service Reference service object, "
-            f"got {_json_type(service)}{hint}"
+            f"got {_describe(service)}{hint}"
         )
     shape = _Shape(origin)
     name = shape.string(service.get("Name"), "Name")

@@ -200,7 +200,8 @@ def parse_policy(document: object) -> Policy:
     return policy
 
 
-def _type_name(value: object) -> str:
+def json_type_name(value: object) -> str:
+    """How a JSON value's type reads in an error message: 'a string', 'an object', 'null'."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -243,7 +244,7 @@ class _Parser:
         if not isinstance(document, Mapping):
             self.error(
                 "",
-                f"a policy document must be a JSON object, not {_type_name(document)}",
+                f"a policy document must be a JSON object, not {json_type_name(document)}",
             )
             return None, self.errors
         for key in document:
@@ -253,7 +254,7 @@ class _Parser:
         version = self.parse_version(document)
         policy_id = document.get("Id")
         if policy_id is not None and not isinstance(policy_id, str):
-            self.error("Id", f"Id must be a string, not {_type_name(policy_id)}")
+            self.error("Id", f"Id must be a string, not {json_type_name(policy_id)}")
             policy_id = None
         statements = self.parse_statements(document, version != VERSION_LEGACY)
         if self.errors:
@@ -272,7 +273,7 @@ class _Parser:
         version = document["Version"]
         if not isinstance(version, str):
             self.error(
-                "Version", f"Version must be a string, not {_type_name(version)}"
+                "Version", f"Version must be a string, not {json_type_name(version)}"
             )
             return None
         if version not in SUPPORTED_VERSIONS:
@@ -301,7 +302,7 @@ class _Parser:
         else:
             self.error(
                 "Statement",
-                f"Statement must be an object or a list of objects, not {_type_name(raw)}",
+                f"Statement must be an object or a list of objects, not {json_type_name(raw)}",
             )
             return []
         statements: list[Statement] = []
@@ -317,7 +318,7 @@ class _Parser:
     ) -> Statement | None:
         if not isinstance(raw, Mapping):
             self.error(
-                path, f"a statement must be a JSON object, not {_type_name(raw)}"
+                path, f"a statement must be a JSON object, not {json_type_name(raw)}"
             )
             return None
         before = len(self.errors)
@@ -368,7 +369,9 @@ class _Parser:
             return None
         sid = raw["Sid"]
         if not isinstance(sid, str):
-            self.error(f"{path}.Sid", f"Sid must be a string, not {_type_name(sid)}")
+            self.error(
+                f"{path}.Sid", f"Sid must be a string, not {json_type_name(sid)}"
+            )
             return None
         if not _SID.fullmatch(sid):
             self.error(
@@ -440,12 +443,13 @@ class _Parser:
                     entries.append((f"{path}[{index}]", item))
                 else:
                     self.error(
-                        f"{path}[{index}]", f"must be a string, not {_type_name(item)}"
+                        f"{path}[{index}]",
+                        f"must be a string, not {json_type_name(item)}",
                     )
             return entries
         self.error(
             path,
-            f"{element} must be a string or a list of strings, not {_type_name(value)}",
+            f"{element} must be a string or a list of strings, not {json_type_name(value)}",
         )
         return []
 
@@ -482,7 +486,7 @@ class _Parser:
         block_path = f"{path}.Condition"
         if not isinstance(block, Mapping):
             self.error(
-                block_path, f"Condition must be an object, not {_type_name(block)}"
+                block_path, f"Condition must be an object, not {json_type_name(block)}"
             )
             return []
         if not block:
@@ -503,7 +507,7 @@ class _Parser:
             if not isinstance(keys, Mapping):
                 self.error(
                     operator_path,
-                    f"{operator_name} must map condition keys to values, not be {_type_name(keys)}",
+                    f"{operator_name} must map condition keys to values, not be {json_type_name(keys)}",
                 )
                 continue
             if not keys:
@@ -554,7 +558,7 @@ class _Parser:
             if text is None:
                 self.error(
                     item_path,
-                    f"a condition value must be a string, number or boolean, not {_type_name(item)}",
+                    f"a condition value must be a string, number or boolean, not {json_type_name(item)}",
                 )
                 ok = False
             else:
