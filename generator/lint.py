@@ -44,6 +44,8 @@ from generator.iam.policy import (
     Policy,
     Statement,
     parse_policy,
+    raw_element_strings,
+    raw_statements,
     validate_policy,
 )
 from generator.model import Action, parse_route, split_action_name
@@ -289,49 +291,23 @@ class _Entry:
     text: str
 
 
-def _raw_statements(document: object) -> list[tuple[str, Mapping[object, object]]]:
-    if not isinstance(document, Mapping):
-        return []
-    raw = document.get("Statement")
-    if isinstance(raw, Mapping):
-        return [("Statement", raw)]
-    if isinstance(raw, list):
-        return [
-            (f"Statement[{i}]", item)
-            for i, item in enumerate(raw)
-            if isinstance(item, Mapping)
-        ]
-    return []
-
-
 def _raw_label(path: str, statement: Mapping[object, object]) -> str:
     sid = statement.get("Sid")
     return sid if isinstance(sid, str) and sid else path
 
 
 def _raw_entries(document: object) -> list[_Entry]:
-    entries: list[_Entry] = []
-    for statement_path, statement in _raw_statements(document):
-        label = _raw_label(statement_path, statement)
-        effect = statement.get("Effect")
-        for element in ("Action", "NotAction"):
-            value = statement.get(element)
-            element_path = f"{statement_path}.{element}"
-            if isinstance(value, str):
-                items = [(element_path, value)]
-            elif isinstance(value, list):
-                items = [
-                    (f"{element_path}[{i}]", item)
-                    for i, item in enumerate(value)
-                    if isinstance(item, str)
-                ]
-            else:
-                items = []
-            for path, text in items:
-                entries.append(
-                    _Entry(statement_path, label, effect, element, path, text)
-                )
-    return entries
+    return [
+        _Entry(
+            raw.statement_path,
+            _raw_label(raw.statement_path, raw.statement),
+            raw.statement.get("Effect"),
+            raw.element,
+            raw.path,
+            raw.text,
+        )
+        for raw in raw_element_strings(document, ("Action", "NotAction"))
+    ]
 
 
 def _document_order(document: object) -> dict[str, int]:
@@ -372,7 +348,7 @@ def _statement_of(path: str, document: object) -> str | None:
     match = re.match(r"^(Statement(?:\[\d+\])?)(?:[.\[]|$)", path)
     if match is None:
         return None
-    for statement_path, statement in _raw_statements(document):
+    for statement_path, statement in raw_statements(document):
         if statement_path == match[1]:
             return _raw_label(statement_path, statement)
     return match[1]

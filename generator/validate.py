@@ -18,6 +18,7 @@ from generator.iam.matcher import (
 from generator.iam.policy import (
     VERSION_CURRENT,
     policy_size,
+    raw_element_strings,
     size_problem,
     validate_policy,
 )
@@ -393,42 +394,28 @@ class _Checker:
                 path + ("Version",),
                 f"policy Version must be {VERSION_CURRENT!r} in the spec",
             )
-        statements = document.get("Statement")
-        if isinstance(statements, dict):
-            statements = [statements]
-        if not isinstance(statements, list):
-            return
-        for s_index, statement in enumerate(statements):
-            if not isinstance(statement, dict):
-                continue
-            s_path = path + ("Statement", s_index)
-            if isinstance(document.get("Statement"), dict):
-                s_path = path + ("Statement",)
-            for element in ("Action", "NotAction"):
-                for v_path, pattern in _strings(
-                    statement.get(element), s_path + (element,)
-                ):
-                    self.check_action_reference(v_path, pattern)
-            for element in ("Resource", "NotResource"):
-                for v_path, arn in _strings(
-                    statement.get(element), s_path + (element,)
-                ):
-                    if v_path[len(path) :] in reported:
-                        continue  # the engine already said what is wrong with it
-                    if arn != "*" and not ARN_PATTERN.match(arn):
-                        self.error(
-                            v_path,
-                            f"malformed ARN {arn!r}: expected "
-                            'arn:partition:service:region:account:resource or "*"',
-                        )
-                    elif arn.startswith("arn:") and arn.split(":")[2] == self.prefix:
-                        resource = arn.split(":", 5)[5]
-                        if not (resource.startswith("workspace/") or resource == "*"):
-                            self.error(
-                                v_path,
-                                f"malformed ARN {arn!r}: {self.prefix} resources are "
-                                "workspace/<workspace-id>",
-                            )
+        for raw in raw_element_strings(document, ("Action", "NotAction")):
+            self.check_action_reference(path + json_path_keys(raw.path), raw.text)
+        for raw in raw_element_strings(document, ("Resource", "NotResource")):
+            keys = json_path_keys(raw.path)
+            if keys not in reported:  # else the engine already said what is wrong
+                self.check_resource_arn(path + keys, raw.text)
+
+    def check_resource_arn(self, path: NodePath, arn: str) -> None:
+        if arn != "*" and not ARN_PATTERN.match(arn):
+            self.error(
+                path,
+                f"malformed ARN {arn!r}: expected "
+                'arn:partition:service:region:account:resource or "*"',
+            )
+        elif arn.startswith("arn:") and arn.split(":")[2] == self.prefix:
+            resource = arn.split(":", 5)[5]
+            if not (resource.startswith("workspace/") or resource == "*"):
+                self.error(
+                    path,
+                    f"malformed ARN {arn!r}: {self.prefix} resources are "
+                    "workspace/<workspace-id>",
+                )
 
     def check_action_reference(self, path: NodePath, text: str) -> None:
         """A pattern on our prefix must match an action; foreign prefixes are not ours to judge."""
@@ -504,15 +491,6 @@ def _unique(
         if value in seen:
             checker.error(path, message.format(value))
         seen.add(value)
-
-
-def _strings(value: object, path: NodePath) -> Iterator[tuple[NodePath, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, str):
-                yield path + (index,), item
 
 
 def _all_notes(spec: Spec) -> Iterator[Note]:

@@ -623,3 +623,58 @@ def _resource_problem(text: str) -> str | None:
     if len(segments) > 2 and not segments[2]:
         return f"resource {text!r} has an empty service segment"
     return None
+
+
+# --------------------------------------------------------------------------- raw documents
+
+
+@dataclass(frozen=True)
+class RawString:
+    """One string of a statement element as written, found without trusting the grammar
+    (so tools can still point at the strings of a policy that does not parse)."""
+
+    statement_path: str
+    """``Statement[1]``, or ``Statement`` for a single-object Statement element."""
+    statement: Mapping[object, object]
+    element: str
+    path: str
+    """``Statement[1].Action[0]``; ``Statement[1].Action`` for a single string."""
+    text: str
+
+
+def raw_statements(document: object) -> list[tuple[str, Mapping[object, object]]]:
+    """(JSON path, statement) of every statement object, whatever else is wrong."""
+    if not isinstance(document, Mapping):
+        return []
+    raw = document.get("Statement")
+    if isinstance(raw, Mapping):
+        return [("Statement", raw)]
+    if isinstance(raw, list):
+        return [
+            (f"Statement[{i}]", item)
+            for i, item in enumerate(raw)
+            if isinstance(item, Mapping)
+        ]
+    return []
+
+
+def raw_element_strings(document: object, elements: tuple[str, ...]) -> list[RawString]:
+    """Every string of the named elements (e.g. Action and NotAction), in document order."""
+    found: list[RawString] = []
+    for statement_path, statement in raw_statements(document):
+        for element in elements:
+            value = statement.get(element)
+            element_path = f"{statement_path}.{element}"
+            if isinstance(value, str):
+                items = [(element_path, value)]
+            elif isinstance(value, list):
+                items = [
+                    (f"{element_path}[{i}]", item)
+                    for i, item in enumerate(value)
+                    if isinstance(item, str)
+                ]
+            else:
+                items = []
+            for path, text in items:
+                found.append(RawString(statement_path, statement, element, path, text))
+    return found

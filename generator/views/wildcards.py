@@ -6,10 +6,12 @@ from typing import Any
 
 from generator.catalog import Catalog
 from generator.claims import describe_claim
+from generator.iam.policy import raw_element_strings
 from generator.validate import all_notes
 from generator.wildcards import analyze_pattern
 
 # Verb wildcards people write, plus the suffix pattern the reference page warns about (R8).
+ACTION_ELEMENTS = ("Action", "NotAction")
 COMMON_PATTERNS = (
     "*",
     "Get*",
@@ -27,7 +29,7 @@ def build_wildcard_view(catalog: Catalog) -> dict[str, Any]:
     documents = [p.document for p in catalog.spec.managed_policies]
     documents += [e.document for e in catalog.spec.example_policies]
     for document in documents:
-        for text in _policy_action_patterns(document):
+        for text in (r.text for r in raw_element_strings(document, ACTION_ELEMENTS)):
             if text.lower().startswith(catalog.prefix + ":") and (
                 "*" in text or "?" in text
             ):
@@ -69,17 +71,3 @@ def build_wildcard_view(catalog: Catalog) -> dict[str, Any]:
         if any(claim.expand is not None for claim in note.claims)
     ]
     return {"rows": rows, "notes": notes}
-
-
-def _policy_action_patterns(document: dict[str, Any]) -> list[str]:
-    statements = document.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    found: list[str] = []
-    for statement in statements:
-        for element in ("Action", "NotAction"):
-            value = statement.get(element)
-            for text in [value] if isinstance(value, str) else (value or []):
-                if isinstance(text, str):
-                    found.append(text)
-    return found
