@@ -507,6 +507,22 @@ def _change(old: Verdict, new: Verdict) -> dict[str, Any]:
     }
 
 
+def _bucketed(
+    old_verdicts: dict[str, Verdict],
+    new_verdicts: dict[str, Verdict],
+    entries: Iterable[tuple[str | None, str | None, dict[str, Any]]],
+) -> dict[str, list[Any]]:
+    """Sort entries (old action, new action, label) into BUCKETS by how the verdict moved."""
+    buckets: dict[str, list[Any]] = {bucket: [] for bucket in BUCKETS}
+    for old_name, new_name, label in entries:
+        before = _verdict(old_verdicts, old_name)
+        after = _verdict(new_verdicts, new_name)
+        bucket = _bucket(before.status, after.status)
+        if bucket is not None:
+            buckets[bucket].append({**label, **_change(before, after)})
+    return buckets
+
+
 def policy_section(
     old_sim: Simulator,
     new_sim: Simulator,
@@ -524,28 +540,30 @@ def policy_section(
             old_policy, new_policy = old_table.get(name), new_table.get(name)
             old_verdicts = judge_policy(old_sim, old_policy, workspace)
             new_verdicts = judge_policy(new_sim, new_policy, workspace)
-            actions: dict[str, list[Any]] = {bucket: [] for bucket in BUCKETS}
-            for pair in action_pairs:
-                before = _verdict(old_verdicts, pair.old.name if pair.old else None)
-                after = _verdict(new_verdicts, pair.new.name if pair.new else None)
-                bucket = _bucket(before.status, after.status)
-                if bucket is not None:
-                    actions[bucket].append(
-                        {"action": pair.name, **_change(before, after)}
+            actions = _bucketed(
+                old_verdicts,
+                new_verdicts,
+                (
+                    (
+                        pair.old.name if pair.old else None,
+                        pair.new.name if pair.new else None,
+                        {"action": pair.name},
                     )
-            routes: dict[str, list[Any]] = {bucket: [] for bucket in BUCKETS}
-            for route in route_pairs:
-                before = _verdict(old_verdicts, route.old.action if route.old else None)
-                after = _verdict(new_verdicts, route.new.action if route.new else None)
-                bucket = _bucket(before.status, after.status)
-                if bucket is not None:
-                    routes[bucket].append(
-                        {
-                            "route": route.text,
-                            "action": route.action,
-                            **_change(before, after),
-                        }
+                    for pair in action_pairs
+                ),
+            )
+            routes = _bucketed(
+                old_verdicts,
+                new_verdicts,
+                (
+                    (
+                        route.old.action if route.old else None,
+                        route.new.action if route.new else None,
+                        {"route": route.text, "action": route.action},
                     )
+                    for route in route_pairs
+                ),
+            )
             report.append(
                 {
                     "policy": name,
