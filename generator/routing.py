@@ -7,6 +7,7 @@ test holds the two to the same answers on the real spec and on random paths.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from generator.model import Route
@@ -20,16 +21,21 @@ _ENCODED_UNRESERVED = re.compile(
 )
 
 
-def parameter_value_ok(segment: str) -> bool:
-    """A parameter value: non-empty pchars, and not a dot segment even when percent-encoded."""
-    if _SEGMENT.fullmatch(segment) is None:
-        return False
-    return segment.replace("%2e", ".").replace("%2E", ".") not in _DOT_SEGMENTS
-
-
 def decode_unreserved(segment: str) -> str:
     """The segment with its percent-encoded unreserved characters decoded (nothing else)."""
     return _ENCODED_UNRESERVED.sub(lambda m: chr(int(m.group(1), 16)), segment)
+
+
+def parameter_value_ok(segment: str, sibling_literals: Container[str]) -> bool:
+    """A parameter value: non-empty pchars, never a dot segment even when percent-encoded, and
+    never a sibling literal in disguise (work/%70oll is work/poll to a gateway that normalizes,
+    so the parameter's route may not be the one that runs)."""
+    if _SEGMENT.fullmatch(segment) is None:
+        return False
+    decoded = decode_unreserved(segment) if "%" in segment else segment
+    if decoded in _DOT_SEGMENTS:
+        return False
+    return segment == decoded or decoded not in sibling_literals
 
 
 @dataclass
@@ -74,10 +80,6 @@ class RouteResolver:
             found = self._match(literal, segments, index + 1, method)
             if found is not None:
                 return found
-        if node.param is None or not parameter_value_ok(segment):
-            return None
-        # A value that is a sibling literal in disguise (work/%70oll is work/poll to a gateway
-        # that normalizes) is refused: the parameter's route may not be the one that runs.
-        if "%" in segment and decode_unreserved(segment) in node.literals:
+        if node.param is None or not parameter_value_ok(segment, node.literals):
             return None
         return self._match(node.param, segments, index + 1, method)
